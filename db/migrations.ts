@@ -1,0 +1,28 @@
+// The migrations, embedded into the binary so `minitwit migrate` works from
+// any directory with no source tree. drizzle-kit writes the SQL files and the
+// journal; when it adds a migration, import its file here (a test fails if a
+// journal entry has no embedded SQL).
+
+import m0000 from "./migrations/0000_init.sql" with { type: "text" };
+import journal from "./migrations/meta/_journal.json";
+
+const embedded: Record<string, string> = {
+  "0000_init": m0000,
+};
+
+export interface Migration {
+  readonly tag: string;
+  readonly sql: string;
+}
+
+export function embeddedMigrations(): Migration[] {
+  return journal.entries.map(({ tag }) => {
+    const sql = embedded[tag];
+    if (sql === undefined) throw new Error(`migration ${tag} is in the journal but not embedded in db/migrations.ts`);
+    return { tag, sql };
+  });
+}
+
+export function embeddedTags(): string[] {
+  return Object.keys(embedded);
+}

@@ -1,0 +1,60 @@
+// The MiniTwit data model: the original three tables (user, follower,
+// message) with the constraints the original lacked, plus the single-row
+// `latest` table the simulator API needs. Column names follow the original
+// so legacy databases import column for column.
+import { sql } from "drizzle-orm";
+import { bigint, boolean, check, index, integer, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
+
+export const users = pgTable("users", {
+  userId: integer("user_id").primaryKey().generatedByDefaultAsIdentity(),
+  username: text("username").notNull().unique("users_username_key"),
+  email: text("email").notNull(),
+  pwHash: text("pw_hash").notNull(),
+});
+
+export const followers = pgTable(
+  "followers",
+  {
+    whoId: integer("who_id")
+      .notNull()
+      .references(() => users.userId, { onDelete: "cascade" }),
+    whomId: integer("whom_id")
+      .notNull()
+      .references(() => users.userId, { onDelete: "cascade" }),
+  },
+  (t) => [
+    primaryKey({ name: "followers_pkey", columns: [t.whoId, t.whomId] }),
+    // "Who follows X": used by cascading deletes and follower counts.
+    index("followers_whom_idx").on(t.whomId),
+  ],
+);
+
+export const messages = pgTable(
+  "messages",
+  {
+    messageId: integer("message_id").primaryKey().generatedByDefaultAsIdentity(),
+    authorId: integer("author_id")
+      .notNull()
+      .references(() => users.userId, { onDelete: "cascade" }),
+    text: text("text").notNull(),
+    // Unix seconds, as in the original; bigint so it outlives 2038.
+    pubDate: bigint("pub_date", { mode: "number" }).notNull(),
+    flagged: boolean("flagged").notNull().default(false),
+  },
+  (t) => [
+    // Public timeline: newest unflagged messages, walked by message id.
+    index("messages_public_idx").on(t.messageId.desc()).where(sql`${t.flagged} = false`),
+    // A user's timeline, and each followed author's slice of "my timeline".
+    index("messages_author_idx").on(t.authorId, t.messageId.desc()).where(sql`${t.flagged} = false`),
+  ],
+);
+
+// The simulator's last processed action id: one row, shared by replicas.
+export const latest = pgTable(
+  "latest",
+  {
+    id: smallint("id").primaryKey().default(1),
+    value: bigint("value", { mode: "number" }).notNull(),
+  },
+  (t) => [check("latest_single_row", sql`${t.id} = 1`)],
+);

@@ -1,0 +1,29 @@
+import { openDatabase } from "../database";
+import { createLogger } from "../log";
+import { applyMigrations } from "../migrate";
+import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+
+export const migrate: Command = {
+  name: "migrate",
+  summary: "apply pending database migrations",
+  usage: `Usage: minitwit migrate [options]
+
+Applies every pending migration under an advisory lock; safe to run from
+several places at once and to re-run.
+
+Options:
+${DATABASE_HELP}`,
+  options: databaseOptions,
+  async run({ config, out }) {
+    const log = createLogger(config.logLevel);
+    const database = await openDatabase(config, log);
+    try {
+      const { applied, version } = await applyMigrations(database.db);
+      out(
+        applied.length === 0 ? `schema is current (${version})` : `applied ${applied.join(", ")}; schema at ${version}`,
+      );
+    } finally {
+      await database.close();
+    }
+  },
+};

@@ -1,0 +1,122 @@
+// The simulator API (spec section 1). One plugin, mounted at the root of the
+// API port and under /api on the web port.
+import { timingSafeEqual } from "node:crypto";
+import { Elysia, t } from "elysia";
+import { parseLatest } from "../latest";
+import { hashPassword } from "../passwords";
+import { followByName, followingNames, unfollowByName } from "../store/followers";
+import { postMessageByUsername, publicTimeline, type TimelineMessage, timelineByUsername } from "../store/messages";
+import { createUser, userByName } from "../store/users";
+import { type AppDeps, unixNow } from "./deps";
+import { apiError } from "./errors";
+
+const DEFAULT_NO = 100;
+// A ceiling on `no` so one request cannot ask for the whole table.
+const MAX_NO = 10_000;
+
+const NOT_AUTHORIZED = "You are not authorized to use this resource!";
+
+export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
+  const { db } = deps.database;
+  const expected = Buffer.from(`Basic ${deps.config.simulatorToken}`);
+  const authorized = (header: string | null) => {
+    if (header === null) return false;
+    const given = Buffer.from(header);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  return (
+    new Elysia({ name: `simulator-api${prefix}`, prefix })
+      // Runs before routing, parsing and validation: `latest` is stored even
+      // when the request then fails, and authorization is decided before the
+      // body is looked at, as the simulator expects.
+      .onRequest(({ request }) => {
+        const url = request.url;
+        const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+        const queryStart = url.indexOf("?", pathStart);
+        const path = url.slice(pathStart, queryStart === -1 ? undefined : queryStart);
+        if (!path.startsWith(prefix) || path === `${prefix}/latest`) return;
+        const route = path.slice(prefix.length);
+        if (queryStart !== -1) {
+          const value = parseLatest(new URLSearchParams(url.slice(queryStart + 1)).get("latest"));
+          if (value !== null) deps.latest.record(value);
+        }
+        const needsAuth = route === "/msgs" || route.startsWith("/msgs/") || route.startsWith("/fllws/");
+        if (needsAuth && !authorized(request.headers.get("authorization"))) return apiError(403, NOT_AUTHORIZED);
+      })
+      .get("/latest", async () => ({ latest: await deps.latest.current() }))
+      .post(
+        "/register",
+        async ({ body, set }) => {
+          const { username = "", email = "", pwd = "" } = body;
+          const invalid =
+            (username === "" && "You have to enter a username") ||
+            ((email === "" || !email.includes("@")) && "You have to enter a valid email address") ||
+            (pwd === "" && "You have to enter a password");
+          if (invalid) return apiError(400, invalid);
+          // Checked before hashing so a repeated register costs no argon2 work;
+          // the unique index still decides races.
+          if ((await userByName(db, username)) !== null) return apiError(400, "The username is already taken");
+          const created = await createUser(db, { username, email, pwHash: await hashPassword(pwd) });
+          if (created === null) return apiError(400, "The username is already taken");
+          set.status = 204;
+        },
+        {
+          parse: "json",
+          body: t.Object({
+            username: t.Optional(t.String()),
+            email: t.Optional(t.String()),
+            pwd: t.Optional(t.String()),
+          }),
+        },
+      )
+      .get("/msgs", async ({ query }) => (await publicTimeline(db, { limit: count(query.no) })).map(toApiMessage))
+      .get("/msgs/:username", async ({ params, query }) => {
+        const found = await timelineByUsername(db, params.username, count(query.no));
+        if (found === null) return apiError(404, `User "${params.username}" not found`);
+        return found.map(toApiMessage);
+      })
+      .post(
+        "/msgs/:username",
+        async ({ params, body, set }) => {
+          if (!(await postMessageByUsername(db, params.username, body.content, unixNow(deps)))) {
+            return apiError(404, `User "${params.username}" not found`);
+          }
+          set.status = 204;
+        },
+        { parse: "json", body: t.Object({ content: t.String() }) },
+      )
+      .get("/fllws/:username", async ({ params, query }) => {
+        const follows = await followingNames(db, params.username, count(query.no));
+        if (follows === null) return apiError(404, `User "${params.username}" not found`);
+        return { follows };
+      })
+      .post(
+        "/fllws/:username",
+        async ({ params, body, set }) => {
+          // When both keys are present, follow wins.
+          const target = body.follow ?? body.unfollow;
+          if (target === undefined) return apiError(400, "The request must contain either follow or unfollow");
+          const change = body.follow !== undefined ? followByName : unfollowByName;
+          const outcome = await change(db, params.username, target);
+          if (outcome === "unknown-user") return apiError(404, `User "${params.username}" not found`);
+          if (outcome === "unknown-target") return apiError(404, `User "${target}" not found`);
+          set.status = 204;
+        },
+        {
+          parse: "json",
+          body: t.Object({ follow: t.Optional(t.String()), unfollow: t.Optional(t.String()) }),
+        },
+      )
+  );
+}
+
+function toApiMessage(m: TimelineMessage) {
+  return { content: m.text, pub_date: m.pubDate, user: m.username };
+}
+
+/** `no` as the spec reads it: an integer, else 100. */
+function count(raw: string | undefined): number {
+  if (raw === undefined || !/^\d{1,9}$/.test(raw)) return DEFAULT_NO;
+  return Math.min(Number(raw), MAX_NO);
+}

@@ -1,0 +1,20 @@
+// Password hashing with argon2id. @node-rs/argon2 runs the hash on a worker
+// thread, so a sign-up never stalls other requests on the event loop.
+import { Algorithm, hash, verify } from "@node-rs/argon2";
+
+// OWASP's recommended argon2id minimum (19 MiB, 2 passes, 1 lane).
+const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, OPTIONS);
+}
+
+/** True when `password` matches `stored`; false for a mismatch or a hash this build cannot read. */
+export async function verifyPassword(stored: string, password: string): Promise<boolean> {
+  if (!stored.startsWith("$argon2")) return false;
+  try {
+    return await verify(stored, password);
+  } catch {
+    return false;
+  }
+}
