@@ -18,3 +18,8 @@ export async function verifyPassword(stored: string, password: string): Promise<
     return false;
   }
 }
+
+/** True when `stored` should be replaced by a fresh argon2id hash at the next successful sign-in. */
+export function needsRehash(stored: string): boolean {
+  return !stored.startsWith("$argon2id$");
+}
