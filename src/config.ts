@@ -3,6 +3,7 @@
 // never reads process.env. Every secret X can also be given as X_FILE.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { type Cidr, parseCidr } from "./cidr";
 import { ConfigError } from "./errors";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -22,8 +23,25 @@ export interface Config {
   /** The base64 credential expected after `Authorization: Basic `. */
   readonly simulatorToken: string;
   readonly sessionSecret: string | null;
+  /** Peers whose X-Forwarded-For / X-Forwarded-Proto headers are believed. */
+  readonly trustedProxies: readonly Cidr[];
   readonly migrate: boolean;
   readonly shutdownTimeoutMs: number;
+  /** Where backups are stored: any S3-compatible object store. */
+  readonly s3: S3Settings;
+  /** Backup object keys start with `<backupPrefix>/`. */
+  readonly backupPrefix: string;
+  /** AES-256 key (32 bytes) that encrypts backups; null: backups are not encrypted. */
+  readonly backupEncryptionKey: Uint8Array | null;
+}
+
+/** S3 settings as given; `requireS3` (src/ops/s3.ts) says which are missing. */
+export interface S3Settings {
+  readonly endpoint: string | null;
+  readonly bucket: string | null;
+  readonly region: string | null;
+  readonly accessKeyId: string | null;
+  readonly secretAccessKey: string | null;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -46,8 +64,12 @@ export function loadConfig(env: Env, flags: Flags = {}): Config {
     logLevel: logLevel(...pick("log-level", "LOG_LEVEL")),
     simulatorToken: secret(env, "SIMULATOR_TOKEN") ?? DEFAULT_SIMULATOR_TOKEN,
     sessionSecret: secret(env, "SESSION_SECRET"),
+    trustedProxies: cidrList(nonEmpty(env.TRUSTED_PROXIES), "TRUSTED_PROXIES"),
     migrate: flags["no-migrate"] !== true,
     shutdownTimeoutMs: integer(nonEmpty(env.SHUTDOWN_TIMEOUT_MS), "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    s3: s3Settings(env),
+    backupPrefix: backupPrefix(nonEmpty(env.BACKUP_PREFIX)),
+    backupEncryptionKey: encryptionKey(secret(env, "BACKUP_ENCRYPTION_KEY"), "BACKUP_ENCRYPTION_KEY"),
   });
 }
 
@@ -83,6 +105,18 @@ function integer(value: string | undefined, name: string, fallback: number, min:
   return n;
 }
 
+/** A comma-separated list of CIDR ranges; empty when unset. */
+export function cidrList(value: string | undefined, name: string): readonly Cidr[] {
+  if (value === undefined) return Object.freeze([]);
+  const ranges = value.split(",").map((part) => {
+    const range = parseCidr(part);
+    if (range === null)
+      throw new ConfigError(`${name} must be a comma-separated list of CIDR ranges, got "${part.trim()}"`);
+    return range;
+  });
+  return Object.freeze(ranges);
+}
+
 function logLevel(value: string | undefined, name: string): LogLevel {
   if (value === undefined) return "info";
   const level = value.toLowerCase();
@@ -108,4 +142,47 @@ function postgresUrl(value: string | undefined, name: string): string {
 /** A URL fit for messages and logs: the password replaced. */
 export function redactUrl(value: string): string {
   return value.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
+}
+
+/** S3 settings under their S3_* names, falling back to the AWS_* names every S3 tool knows. */
+function s3Settings(env: Env): S3Settings {
+  const endpoint = nonEmpty(env.S3_ENDPOINT) === undefined ? "AWS_ENDPOINT_URL" : "S3_ENDPOINT";
+  return Object.freeze({
+    endpoint: httpUrl(nonEmpty(env[endpoint]), endpoint),
+    bucket: nonEmpty(env.S3_BUCKET) ?? null,
+    region: nonEmpty(env.S3_REGION) ?? nonEmpty(env.AWS_REGION) ?? null,
+    accessKeyId: secret(env, "S3_ACCESS_KEY_ID") ?? secret(env, "AWS_ACCESS_KEY_ID"),
+    secretAccessKey: secret(env, "S3_SECRET_ACCESS_KEY") ?? secret(env, "AWS_SECRET_ACCESS_KEY"),
+  });
+}
+
+function httpUrl(value: string | undefined, name: string): string | null {
+  if (value === undefined) return null;
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${redactUrl(value)}"`);
+  }
+  return value;
+}
+
+/** Slashes at either end are dropped: "backups/minitwit/" and "backups/minitwit" name one place. */
+function backupPrefix(value: string | undefined): string {
+  const prefix = (value ?? "minitwit").replace(/^\/+|\/+$/g, "");
+  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix)) {
+    throw new ConfigError(`BACKUP_PREFIX must be path segments of letters, digits, ".", "_" or "-", got "${value}"`);
+  }
+  return prefix;
+}
+
+/** A 32-byte key written as 64 hex characters or as base64 (standard or URL-safe). */
+export function encryptionKey(value: string | null, name: string): Uint8Array | null {
+  if (value === null) return null;
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return new Uint8Array(Buffer.from(value, "hex"));
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const bytes = Buffer.from(value, "base64");
+    if (bytes.length === 32) return new Uint8Array(bytes);
+  }
+  // Never echo the value: it is a secret, even when malformed.
+  throw new ConfigError(
+    `${name} must be 32 bytes written as 64 hex characters or base64 (make one with: openssl rand -hex 32)`,
+  );
 }

@@ -2,27 +2,36 @@
 // API under /api; the API port serves the simulator API at its root.
 import { Elysia } from "elysia";
 import { simulatorApi } from "./api";
+import { assets, STYLESHEET_PATH } from "./assets";
 import type { AppDeps } from "./deps";
 import { errorMapper } from "./errors";
+import { healthRoutes } from "./health";
+import { metricsRoute } from "./metrics";
+import { observeRequests } from "./observe";
+import { sessionSecret } from "./session";
+import { webPages } from "./web";
+import { webContext } from "./web-context";
 
 export interface Apps {
   readonly web: Elysia;
   readonly api: Elysia;
 }
 
-const plainErrorPage = (status: number, message: string) =>
-  `<!doctype html><title>${status} | MiniTwit</title><h1>MiniTwit</h1><p>${escapeText(message)}</p>`;
-
 export function createApp(deps: AppDeps): Apps {
+  const pages = webContext(deps, sessionSecret(deps.config), STYLESHEET_PATH);
   const web = new Elysia({ name: "web-port" })
-    .use(errorMapper(deps.log, (path) => path.startsWith("/api/"), plainErrorPage))
-    .use(simulatorApi(deps, "/api"));
+    .use(observeRequests(deps))
+    .use(metricsRoute(deps.metrics))
+    .use(healthRoutes(deps))
+    .use(errorMapper(deps.log, (path) => path.startsWith("/api/"), pages.errorPage))
+    .use(assets)
+    .use(simulatorApi(deps, "/api"))
+    .use(webPages(deps, pages));
   const api = new Elysia({ name: "api-port" })
-    .use(errorMapper(deps.log, () => true, plainErrorPage))
+    .use(observeRequests(deps))
+    .use(metricsRoute(deps.metrics))
+    .use(healthRoutes(deps))
+    .use(errorMapper(deps.log, () => true, pages.errorPage))
     .use(simulatorApi(deps));
   return { web: web as unknown as Elysia, api: api as unknown as Elysia };
-}
-
-function escapeText(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

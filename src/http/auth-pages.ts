@@ -1,0 +1,99 @@
+// Sign in, sign up, sign out. Error texts, their order and the flashes are
+// the spec's, string for string.
+import { Elysia, t } from "elysia";
+import { LoginPage, RegisterPage } from "../../views/forms";
+import { HttpError } from "../errors";
+import { hashPassword, needsRehash, verifyPassword } from "../passwords";
+import { createUser, updatePasswordHash, userByName } from "../store/users";
+import type { AppDeps } from "./deps";
+import { clientAddress, isHttps } from "./proxy";
+import { SignInThrottle } from "./signin-throttle";
+import type { WebContext } from "./web-context";
+
+const loginForm = t.Object({ username: t.Optional(t.String()), password: t.Optional(t.String()) });
+const registerForm = t.Object({
+  username: t.Optional(t.String()),
+  email: t.Optional(t.String()),
+  password: t.Optional(t.String()),
+  password2: t.Optional(t.String()),
+});
+
+export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInThrottle()) {
+  const { db } = deps.database;
+  const trusted = deps.config.trustedProxies;
+  const frame = (flashes: string[]) => ({ viewer: null, flashes, stylesheet: web.stylesheet });
+
+  return new Elysia({ name: "auth-pages" })
+    .get("/login", async ({ cookie, redirect }) => {
+      if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
+      return LoginPage({ ...frame(web.takeFlashes(cookie)), error: null, username: "" });
+    })
+    .post(
+      "/login",
+      async ({ cookie, body, request, server, set, redirect }) => {
+        if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
+        const username = body.username ?? "";
+        const address = clientAddress(server, request, trusted);
+        const verdict = throttle.check(username, address);
+        if ("retryAfterS" in verdict) {
+          set.headers["retry-after"] = String(verdict.retryAfterS);
+          throw new HttpError(429, `Too many failed sign-ins. Try again in ${verdict.retryAfterS} seconds.`);
+        }
+        if (verdict.delayMs > 0) await Bun.sleep(verdict.delayMs);
+        const user = await userByName(db, username);
+        const password = body.password ?? "";
+        const error =
+          user === null
+            ? "Invalid username"
+            : (await verifyPassword(user.pwHash, password))
+              ? null
+              : "Invalid password";
+        if (user === null || error !== null) {
+          throttle.failed(username, address);
+          set.status = 200;
+          return LoginPage({ ...frame([]), error, username });
+        }
+        throttle.succeeded(username);
+        // Legacy hashes (imported databases) become argon2id at first sign-in.
+        if (needsRehash(user.pwHash)) await updatePasswordHash(db, user.userId, await hashPassword(password));
+        const secure = isHttps(server, request, trusted);
+        web.signIn(cookie, user.userId, secure);
+        web.flash(cookie, "You were logged in", secure);
+        return redirect("/", 302);
+      },
+      { body: loginForm },
+    )
+    .get("/register", async ({ cookie, redirect }) => {
+      if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
+      return RegisterPage({ ...frame(web.takeFlashes(cookie)), error: null, username: "", email: "" });
+    })
+    .post(
+      "/register",
+      async ({ cookie, body, request, server, redirect }) => {
+        if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
+        const { username = "", email = "", password = "", password2 = "" } = body;
+        let error =
+          (username === "" && "You have to enter a username") ||
+          ((email === "" || !email.includes("@")) && "You have to enter a valid email address") ||
+          (password === "" && "You have to enter a password") ||
+          (password !== password2 && "The two passwords do not match") ||
+          ((await userByName(db, username)) !== null && "The username is already taken") ||
+          null;
+        if (
+          error === null &&
+          (await createUser(db, { username, email, pwHash: await hashPassword(password) })) === null
+        ) {
+          error = "The username is already taken";
+        }
+        if (error !== null) return RegisterPage({ ...frame([]), error, username, email });
+        web.flash(cookie, "You were successfully registered and can login now", isHttps(server, request, trusted));
+        return redirect("/login", 302);
+      },
+      { body: registerForm },
+    )
+    .get("/logout", ({ cookie, request, server, redirect }) => {
+      web.signOut(cookie);
+      web.flash(cookie, "You were logged out", isHttps(server, request, trusted));
+      return redirect("/public", 302);
+    });
+}

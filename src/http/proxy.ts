@@ -1,0 +1,40 @@
+// Who is on the other end of a request. Behind a reverse proxy the socket
+// peer is the proxy; X-Forwarded-For and X-Forwarded-Proto are believed only
+// when that peer is in TRUSTED_PROXIES, otherwise anyone could claim any
+// address or scheme. Logs, throttling and allow-lists all ask here.
+import { type Cidr, inRanges } from "../cidr";
+
+export interface Peer {
+  requestIP(request: Request): { address: string } | null;
+}
+
+export function socketAddress(server: Peer | null | undefined, request: Request): string {
+  return server?.requestIP(request)?.address ?? "unknown";
+}
+
+/**
+ * The client's address: the socket peer, or — when the peer is a trusted
+ * proxy — the right-most X-Forwarded-For entry that is not itself trusted.
+ */
+export function clientAddress(server: Peer | null | undefined, request: Request, trusted: readonly Cidr[]): string {
+  const peer = socketAddress(server, request);
+  if (trusted.length === 0 || !inRanges(peer, trusted)) return peer;
+  const forwarded = request.headers.get("x-forwarded-for");
+  if (forwarded === null) return peer;
+  const hops = forwarded
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h !== "");
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i] as string;
+    if (!inRanges(hop, trusted)) return hop;
+  }
+  return hops[0] ?? peer;
+}
+
+/** Whether the client reached us over HTTPS (directly, or through a trusted proxy). */
+export function isHttps(server: Peer | null | undefined, request: Request, trusted: readonly Cidr[]): boolean {
+  if (request.url.startsWith("https:")) return true;
+  if (trusted.length === 0 || !inRanges(socketAddress(server, request), trusted)) return false;
+  return request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase() === "https";
+}

@@ -1,0 +1,77 @@
+// What every page handler needs: the signed-in viewer, flash messages that
+// live for exactly one redirect, and the page frame's stylesheet URL.
+import type { Cookie } from "elysia";
+import { ErrorPage } from "../../views/error";
+import type { Viewer } from "../../views/layout";
+import { userById } from "../store/users";
+import type { AppDeps } from "./deps";
+import {
+  CookieSigner,
+  FLASH_COOKIE,
+  SESSION_COOKIE,
+  SESSION_MAX_AGE_S,
+  sessionPayload,
+  sessionUserId,
+} from "./session";
+
+type Jar = Record<string, Cookie<unknown>>;
+
+export interface WebContext {
+  readonly stylesheet: string;
+  viewer(cookie: Jar): Promise<Viewer | null>;
+  signIn(cookie: Jar, userId: number, secure: boolean): void;
+  signOut(cookie: Jar): void;
+  /** Adds a message to show on the next page. */
+  flash(cookie: Jar, message: string, secure: boolean): void;
+  /** The messages to show on this page; they are gone after it. */
+  takeFlashes(cookie: Jar): string[];
+  errorPage(status: number, message: string): string;
+}
+
+export function webContext(deps: AppDeps, secret: string, stylesheet: string): WebContext {
+  const signer = new CookieSigner(secret);
+  const base = { httpOnly: true, sameSite: "lax", path: "/" } as const;
+
+  const readFlashes = (cookie: Jar): string[] => {
+    const payload = signer.verify(cookie[FLASH_COOKIE]?.value as string | undefined);
+    if (payload === null) return [];
+    try {
+      const list = JSON.parse(payload);
+      return Array.isArray(list) ? list.filter((m): m is string => typeof m === "string") : [];
+    } catch {
+      return [];
+    }
+  };
+
+  return {
+    stylesheet,
+    async viewer(cookie) {
+      const userId = sessionUserId(signer.verify(cookie[SESSION_COOKIE]?.value as string | undefined));
+      if (userId === null) return null;
+      const user = await userById(deps.database.db, userId);
+      return user && { userId: user.userId, username: user.username };
+    },
+    signIn(cookie, userId, secure) {
+      cookie[SESSION_COOKIE]?.set({
+        ...base,
+        secure,
+        value: signer.sign(sessionPayload(userId)),
+        maxAge: SESSION_MAX_AGE_S,
+      });
+    },
+    signOut(cookie) {
+      cookie[SESSION_COOKIE]?.remove();
+    },
+    flash(cookie, message, secure) {
+      const value = signer.sign(JSON.stringify([...readFlashes(cookie), message].slice(-5)));
+      cookie[FLASH_COOKIE]?.set({ ...base, secure, value });
+    },
+    takeFlashes(cookie) {
+      const flashes = readFlashes(cookie);
+      if (flashes.length > 0) cookie[FLASH_COOKIE]?.remove();
+      return flashes;
+    },
+    // The views have no async components, so rendering yields a string.
+    errorPage: (status, message) => ErrorPage({ status, message, stylesheet }) as string,
+  };
+}

@@ -1,0 +1,147 @@
+// The web pages (spec section 2): timelines, following, posting. Sign-in and
+// sign-up live in auth-pages.ts. Pages are plain HTML forms and links, so
+// every page works without JavaScript.
+import { html } from "@elysiajs/html";
+import { Elysia, t } from "elysia";
+import { TimelinePage } from "../../views/timeline";
+import { HttpError } from "../errors";
+import { follow, isFollowing, unfollow } from "../store/followers";
+import { homeTimeline, type Page, postMessage, publicTimeline, userTimeline } from "../store/messages";
+import { userByName } from "../store/users";
+import { authPages } from "./auth-pages";
+import { isCrossSite } from "./cross-site";
+import { type AppDeps, unixNow } from "./deps";
+import { isHttps } from "./proxy";
+import type { WebContext } from "./web-context";
+
+export const PAGE_SIZE = 30;
+
+const pageQuery = t.Object({ before: t.Optional(t.String()) });
+
+export function webPages(deps: AppDeps, web: WebContext) {
+  const { db } = deps.database;
+  const trusted = deps.config.trustedProxies;
+
+  /** Reads `?before=<id>`: the keyset cursor of the page. */
+  const page = (before: string | undefined): Page => {
+    const id = before !== undefined && /^\d{1,10}$/.test(before) ? Number(before) : undefined;
+    return { limit: PAGE_SIZE, before: id };
+  };
+  const older = (path: string, messages: readonly { messageId: number }[]) => {
+    const last = messages.at(-1);
+    return messages.length === PAGE_SIZE && last ? `${path}?before=${last.messageId}` : null;
+  };
+
+  return (
+    new Elysia({ name: "web-pages" })
+      .use(html())
+      // Forms and the follow links change state: refuse them cross-site.
+      .onBeforeHandle(({ request, route }) => {
+        const changes = request.method !== "GET" || /\/(un)?follow$|^\/logout$/.test(route);
+        if (changes && isCrossSite(request)) {
+          throw new HttpError(403, "Cross-site requests are not allowed");
+        }
+      })
+      .use(authPages(deps, web))
+      .get(
+        "/",
+        async ({ cookie, query, redirect }) => {
+          const viewer = await web.viewer(cookie);
+          if (viewer === null) return redirect("/public", 302);
+          const messages = await homeTimeline(db, viewer.userId, page(query.before));
+          return TimelinePage({
+            kind: "mine",
+            title: "My Timeline",
+            viewer,
+            flashes: web.takeFlashes(cookie),
+            stylesheet: web.stylesheet,
+            messages,
+            olderHref: older("/", messages),
+          });
+        },
+        { query: pageQuery },
+      )
+      .get(
+        "/public",
+        async ({ cookie, query }) => {
+          const messages = await publicTimeline(db, page(query.before));
+          return TimelinePage({
+            kind: "public",
+            title: "Public Timeline",
+            viewer: await web.viewer(cookie),
+            flashes: web.takeFlashes(cookie),
+            stylesheet: web.stylesheet,
+            messages,
+            olderHref: older("/public", messages),
+          });
+        },
+        { query: pageQuery },
+      )
+      .post(
+        "/add_message",
+        async ({ cookie, body, request, server, redirect }) => {
+          const viewer = await web.viewer(cookie);
+          if (viewer === null) throw new HttpError(401, "You need to sign in to post a message");
+          const text = body.text?.trim() ?? "";
+          if (text !== "") {
+            await postMessage(db, viewer.userId, text, unixNow(deps));
+            web.flash(cookie, "Your message was recorded", isHttps(server, request, trusted));
+          }
+          return redirect("/", 302);
+        },
+        { body: t.Object({ text: t.Optional(t.String()) }) },
+      )
+      .get(
+        "/:username",
+        async ({ cookie, params, query }) => {
+          const profile = await userByName(db, params.username);
+          if (profile === null) throw new HttpError(404, `There is no user named "${params.username}"`);
+          const viewer = await web.viewer(cookie);
+          const [messages, following] = await Promise.all([
+            userTimeline(db, profile.userId, page(query.before)),
+            viewer && viewer.userId !== profile.userId ? isFollowing(db, viewer.userId, profile.userId) : false,
+          ]);
+          const relation = viewer?.userId === profile.userId ? "self" : following ? "following" : "not-following";
+          return TimelinePage({
+            kind: "user",
+            profile: profile.username,
+            relation,
+            title: `${profile.username}'s Timeline`,
+            viewer,
+            flashes: web.takeFlashes(cookie),
+            stylesheet: web.stylesheet,
+            messages,
+            olderHref: older(`/${encodeURIComponent(profile.username)}`, messages),
+          });
+        },
+        { query: pageQuery },
+      )
+      .get("/:username/follow", ({ cookie, params, request, server, redirect }) =>
+        changeFollow("follow", params.username, cookie, isHttps(server, request, trusted), redirect),
+      )
+      .get("/:username/unfollow", ({ cookie, params, request, server, redirect }) =>
+        changeFollow("unfollow", params.username, cookie, isHttps(server, request, trusted), redirect),
+      )
+  );
+
+  async function changeFollow(
+    action: "follow" | "unfollow",
+    username: string,
+    cookie: Parameters<WebContext["viewer"]>[0],
+    secure: boolean,
+    redirect: (url: string, status: 302) => Response,
+  ) {
+    const viewer = await web.viewer(cookie);
+    if (viewer === null) throw new HttpError(401, `You need to sign in to ${action} users`);
+    const whom = await userByName(db, username);
+    if (whom === null) throw new HttpError(404, `There is no user named "${username}"`);
+    if (action === "follow") {
+      await follow(db, viewer.userId, whom.userId);
+      web.flash(cookie, `You are now following "${whom.username}"`, secure);
+    } else {
+      await unfollow(db, viewer.userId, whom.userId);
+      web.flash(cookie, `You are no longer following "${whom.username}"`, secure);
+    }
+    return redirect(`/${encodeURIComponent(whom.username)}`, 302);
+  }
+}
