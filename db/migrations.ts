@@ -4,10 +4,12 @@
 // journal entry has no embedded SQL).
 
 import m0000 from "./migrations/0000_init.sql" with { type: "text" };
+import m0001 from "./migrations/0001_moderation_events.sql" with { type: "text" };
 import journal from "./migrations/meta/_journal.json";
 
 const embedded: Record<string, string> = {
   "0000_init": m0000,
+  "0001_moderation_events": m0001,
 };
 
 export interface Migration {

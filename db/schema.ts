@@ -58,3 +58,14 @@ export const latest = pgTable(
   },
   (t) => [check("latest_single_row", sql`${t.id} = 1`)],
 );
+
+// Every flag and unflag a moderator made: what, by whom, when. Append-only.
+export const moderationEvents = pgTable("moderation_events", {
+  eventId: integer("event_id").primaryKey().generatedByDefaultAsIdentity(),
+  messageId: integer("message_id")
+    .notNull()
+    .references(() => messages.messageId, { onDelete: "cascade" }),
+  action: text("action", { enum: ["flag", "unflag"] }).notNull(),
+  operator: text("operator").notNull(),
+  at: bigint("at", { mode: "number" }).notNull(),
+});

@@ -26,6 +26,8 @@ export interface Config {
   /** Peers whose X-Forwarded-For / X-Forwarded-Proto headers are believed. */
   readonly trustedProxies: readonly Cidr[];
   readonly migrate: boolean;
+  /** Who runs an operator command (USER), recorded with moderation changes. */
+  readonly operator: string;
   readonly shutdownTimeoutMs: number;
   /** Where backups are stored: any S3-compatible object store. */
   readonly s3: S3Settings;
@@ -66,6 +68,7 @@ export function loadConfig(env: Env, flags: Flags = {}): Config {
     sessionSecret: secret(env, "SESSION_SECRET"),
     trustedProxies: cidrList(nonEmpty(env.TRUSTED_PROXIES), "TRUSTED_PROXIES"),
     migrate: flags["no-migrate"] !== true,
+    operator: nonEmpty(env.USER) ?? nonEmpty(env.LOGNAME) ?? "unknown",
     shutdownTimeoutMs: integer(nonEmpty(env.SHUTDOWN_TIMEOUT_MS), "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
     s3: s3Settings(env),
     backupPrefix: backupPrefix(nonEmpty(env.BACKUP_PREFIX)),

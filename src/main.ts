@@ -3,14 +3,26 @@
 // environment into one config, runs it, and is the only place that exits.
 import { parseArgs } from "node:util";
 import type { Command } from "./cli/command";
+import { flag, unflag } from "./cli/flag";
+import { healthcheck } from "./cli/healthcheck";
 import { helpCommand, overview } from "./cli/help";
+import { messages } from "./cli/messages";
 import { migrate } from "./cli/migrate";
 import { serve } from "./cli/serve";
 import { version } from "./cli/version";
 import { loadConfig } from "./config";
 import { ConfigError, UsageError } from "./errors";
 
-const commands: readonly Command[] = [serve, migrate, version, helpCommand(() => commands)];
+const commands: readonly Command[] = [
+  serve,
+  migrate,
+  healthcheck,
+  messages,
+  flag,
+  unflag,
+  version,
+  helpCommand(() => commands),
+];
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,0 +1,21 @@
+// Opens the database for an operator command, migrated, and always closes it.
+// Operator commands log to stderr so their stdout stays clean for pipes.
+import pino from "pino";
+import type { Config } from "../config";
+import { type Database, openDatabase } from "../database";
+import { createLogger, type Logger } from "../log";
+import { applyMigrations } from "../migrate";
+
+export async function withDatabase<T>(
+  config: Config,
+  work: (database: Database, log: Logger) => Promise<T>,
+): Promise<T> {
+  const log = createLogger(config.logLevel, pino.destination(2));
+  const database = await openDatabase(config, log);
+  try {
+    await applyMigrations(database.db);
+    return await work(database, log);
+  } finally {
+    await database.close();
+  }
+}
