@@ -6,6 +6,7 @@ import type { Command } from "./cli/command";
 import { flag, unflag } from "./cli/flag";
 import { healthcheck } from "./cli/healthcheck";
 import { helpCommand, overview } from "./cli/help";
+import { importCommand } from "./cli/import";
 import { messages } from "./cli/messages";
 import { migrate } from "./cli/migrate";
 import { serve } from "./cli/serve";
@@ -16,6 +17,7 @@ import { ConfigError, UsageError } from "./errors";
 const commands: readonly Command[] = [
   serve,
   migrate,
+  importCommand,
   healthcheck,
   messages,
   flag,
