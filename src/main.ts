@@ -2,6 +2,8 @@
 // The single entry point: picks the subcommand, parses its flags and the
 // environment into one config, runs it, and is the only place that exits.
 import { parseArgs } from "node:util";
+import { backup } from "./cli/backup";
+import { backups } from "./cli/backups";
 import type { Command } from "./cli/command";
 import { flag, unflag } from "./cli/flag";
 import { healthcheck } from "./cli/healthcheck";
@@ -9,6 +11,7 @@ import { helpCommand, overview } from "./cli/help";
 import { importCommand } from "./cli/import";
 import { messages } from "./cli/messages";
 import { migrate } from "./cli/migrate";
+import { restore } from "./cli/restore";
 import { serve } from "./cli/serve";
 import { version } from "./cli/version";
 import { loadConfig } from "./config";
@@ -17,6 +20,9 @@ import { ConfigError, UsageError } from "./errors";
 const commands: readonly Command[] = [
   serve,
   migrate,
+  backup,
+  restore,
+  backups,
   importCommand,
   healthcheck,
   messages,

@@ -1,0 +1,127 @@
+// `minitwit backup --schedule CRON`: a long-running backup service. Runs a
+// backup on each tick of the cron expression (never two at once: a tick that
+// comes while a backup still runs is skipped and logged), logs every run, and
+// serves /metrics so Prometheus can alert on a backup that stopped
+// succeeding or growing. Its own metrics registry: nothing else of MiniTwit
+// runs in this process.
+import { Cron } from "croner";
+import { Counter, Gauge, Registry } from "prom-client";
+import type { Config } from "../config";
+import type { Logger } from "../log";
+import { type BackupOptions, runBackup } from "./backup";
+
+export interface ScheduleOptions extends BackupOptions {
+  readonly cron: string;
+  readonly metricsPort: number;
+}
+
+export interface RunningSchedule {
+  readonly metricsPort: number;
+  /** When the next backup starts; null when there is none. */
+  nextRun(): Date | null;
+  /** Stops scheduling, waits for a backup in progress to finish, stops serving metrics. */
+  stop(): Promise<void>;
+}
+
+/** Throws a readable message for an expression croner cannot parse. */
+export function checkCron(expression: string): void {
+  try {
+    new Cron(expression, { paused: true }).stop();
+  } catch (err) {
+    throw new Error(`"${expression}" is not a cron expression: ${(err as Error).message}`);
+  }
+}
+
+export function startBackupSchedule(config: Config, options: ScheduleOptions, log: Logger): RunningSchedule {
+  const registry = new Registry();
+  const registers = [registry];
+  const lastSuccess = new Gauge({
+    name: "minitwit_backup_last_success_timestamp_seconds",
+    help: "Unix time at which the last successful backup finished; 0 before the first.",
+    registers,
+  });
+  const lastSize = new Gauge({
+    name: "minitwit_backup_last_size_bytes",
+    help: "Stored size of the last successful backup, in bytes.",
+    registers,
+  });
+  const failures = new Counter({
+    name: "minitwit_backup_failures_total",
+    help: "Backup runs that failed since this process started.",
+    registers,
+  });
+  const duration = new Gauge({
+    name: "minitwit_backup_duration_seconds",
+    help: "How long the last backup run took, successful or not.",
+    registers,
+  });
+  lastSuccess.set(0);
+
+  const runOnce = async () => {
+    const started = performance.now();
+    log.info({ cron: options.cron }, "backup started");
+    try {
+      const result = await runBackup(config, options);
+      lastSuccess.set(Date.now() / 1000);
+      lastSize.set(result.manifest.size);
+      log.info(
+        {
+          key: result.key,
+          size: result.manifest.size,
+          rows: result.manifest.tables,
+          encrypted: result.manifest.encrypted,
+          durationSeconds: result.durationSeconds,
+          deleted: result.deleted,
+        },
+        "backup finished",
+      );
+    } catch (err) {
+      failures.inc();
+      log.error({ err }, "backup failed");
+    } finally {
+      duration.set((performance.now() - started) / 1000);
+    }
+  };
+
+  let running: Promise<void> | null = null;
+  const job = new Cron(
+    options.cron,
+    {
+      protect: () => log.warn("a backup is still running; skipping this tick"),
+    },
+    () => {
+      running = runOnce().finally(() => {
+        running = null;
+      });
+      return running;
+    },
+  );
+
+  const server = Bun.serve({
+    port: options.metricsPort,
+    hostname: config.host,
+    fetch: async (request) => {
+      if (new URL(request.url).pathname !== "/metrics") return new Response("not found\n", { status: 404 });
+      return new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } });
+    },
+  });
+  log.info({ cron: options.cron, next: job.nextRun(), metricsPort: server.port }, "backup schedule started");
+
+  let stopping: Promise<void> | null = null;
+  return {
+    metricsPort: server.port as number,
+    nextRun: () => job.nextRun(),
+    stop: () => {
+      stopping ??= (async () => {
+        job.stop();
+        if (running !== null) {
+          log.info("waiting for the running backup to finish");
+          await running;
+        }
+        await server.stop(true);
+        log.info("backup schedule stopped");
+      })();
+      return stopping;
+    },
+  };
+}

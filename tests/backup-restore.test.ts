@@ -1,0 +1,182 @@
+// Backup to S3 and restore from it, against real PostgreSQL and a real S3
+// protocol server: the restored database is row for row the original, its
+// sequences continue, and a damaged, tampered or wrongly keyed backup is
+// refused before it can change anything.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { runBackup } from "../src/ops/backup";
+import { runRestore } from "../src/ops/restore";
+import { backupConfig, client, contents, KEY_A, KEY_B, uniquePrefix } from "./support/backup";
+import { freshDatabase } from "./support/postgres";
+import { startS3, type TestS3 } from "./support/s3";
+import { apiClient, startTestServer, type TestServer } from "./support/server";
+
+let s3: TestS3;
+let source: TestServer;
+let sourceUrl: string;
+
+// Text that COPY's text format must escape, and a line that looks like its end marker.
+const AWKWARD_TEXTS = ["tab\there", "new\nline", "back\\slash", "\\.", "quotes \"' <b>&amp;", "émoji 🐦 ünïcode", ""];
+
+beforeAll(async () => {
+  s3 = await startS3();
+  source = await startTestServer("postgres");
+  sourceUrl = source.config.databaseUrl as string;
+  const api = apiClient(source.api);
+  for (const name of ["alice", "bob smith", "çarol", "dave"]) {
+    expect((await api.post("/register?latest=1", { username: name, email: `${name}@x.org`, pwd: "pw" })).status).toBe(
+      204,
+    );
+  }
+  for (const [i, text] of AWKWARD_TEXTS.entries()) {
+    const author = encodeURIComponent(i % 2 === 0 ? "alice" : "bob smith");
+    expect((await api.post(`/msgs/${author}?latest=${i + 2}`, { content: text })).status).toBe(204);
+  }
+  await api.post(`/fllws/alice`, { follow: "bob smith" });
+  await api.post(`/fllws/alice`, { follow: "çarol" });
+  await api.post(`/fllws/dave?latest=4242`, { follow: "alice" });
+  const sql = client(sourceUrl);
+  // A flagged message, and a deleted user, so ids have a gap and the highest id is not the row count.
+  await sql`update messages set flagged = true where message_id = 2`;
+  await sql`delete from users where username = 'çarol'`;
+  await sql.end();
+}, 60_000);
+
+afterAll(async () => {
+  await source.stop();
+  await s3.stop();
+});
+
+describe("backup then restore into an empty database", () => {
+  test.each([
+    ["unencrypted", {}],
+    ["encrypted", { BACKUP_ENCRYPTION_KEY: KEY_A }],
+  ])(
+    "%s: every table comes back identical and new rows get fresh ids",
+    async (_, extra) => {
+      const prefix = uniquePrefix("roundtrip");
+      const backup = await runBackup(backupConfig(s3, prefix, sourceUrl, extra));
+      const before = await contents(sourceUrl);
+      expect(Object.keys(backup.manifest.tables).sort()).toEqual(Object.keys(before).sort());
+      for (const [table, rows] of Object.entries(before)) expect(backup.manifest.tables[table]).toBe(rows.length);
+
+      const target = await freshDatabase();
+      await runRestore(backupConfig(s3, prefix, target, extra), { which: { latest: true }, force: false });
+      expect(await contents(target)).toEqual(before);
+
+      // The application on the restored database: inserts continue after the highest restored ids.
+      const app = await startTestServer("postgres", { DATABASE_URL: target });
+      try {
+        const api = apiClient(app.api);
+        expect((await api.post("/register", { username: "newcomer", email: "n@x.org", pwd: "pw" })).status).toBe(204);
+        expect((await api.post("/msgs/newcomer", { content: "first after restore" })).status).toBe(204);
+        expect((await api.post("/fllws/newcomer", { follow: "alice" })).status).toBe(204);
+        expect((await api.get("/latest")).json).toEqual({ latest: 4242 });
+      } finally {
+        await app.stop();
+      }
+      const sql = client(target);
+      const [ids] = await sql`select
+      (select user_id from users where username = 'newcomer') as user_id,
+      (select max(user_id) from users where username <> 'newcomer') as max_user,
+      (select message_id from messages where text = 'first after restore') as message_id,
+      (select max(message_id) from messages where text <> 'first after restore') as max_message`;
+      await sql.end();
+      expect(ids?.user_id).toBe((ids?.max_user as number) + 1);
+      expect(ids?.message_id).toBe((ids?.max_message as number) + 1);
+    },
+    60_000,
+  );
+});
+
+describe("a backup that cannot be trusted is refused and the target is left as it was", () => {
+  async function payload(key: string): Promise<Uint8Array> {
+    return new Uint8Array(await s3.client.file(key).arrayBuffer());
+  }
+  async function rewriteManifest(key: string, bytes: Uint8Array, changes: Record<string, unknown> = {}) {
+    const manifestKey = key.replace(/\.minitwit\.gz$/, ".manifest.json");
+    const manifest = await s3.client.file(manifestKey).json();
+    const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+    await s3.client.write(manifestKey, JSON.stringify({ ...manifest, sha256, size: bytes.length, ...changes }));
+  }
+  function flipped(bytes: Uint8Array, at: number): Uint8Array {
+    const copy = bytes.slice();
+    copy[at] = (copy[at] as number) ^ 0x01;
+    return copy;
+  }
+
+  test.each([
+    ["a wrong key", KEY_A, KEY_B, null, /wrong encryption key/],
+    ["no key for an encrypted backup", KEY_A, null, null, /is encrypted: set BACKUP_ENCRYPTION_KEY/],
+    ["a flipped byte, manifest unchanged", KEY_A, KEY_A, "payload", /checksum mismatch/],
+    ["a flipped byte with a recomputed manifest hash", KEY_A, KEY_A, "payload+manifest", /failed authentication/],
+    [
+      "an unencrypted backup changed with a recomputed manifest hash",
+      null,
+      null,
+      "payload+manifest",
+      /damaged|corrupt|not a MiniTwit backup/,
+    ],
+    ["a schema version this minitwit does not know", null, null, "schema", /9999_future.*does not know/],
+  ])(
+    "%s",
+    async (_, backupKey, restoreKey, tamper, error) => {
+      const prefix = uniquePrefix("refused");
+      const withKey = (key: string | null) => (key === null ? {} : { BACKUP_ENCRYPTION_KEY: key });
+      const { key } = await runBackup(backupConfig(s3, prefix, sourceUrl, withKey(backupKey)));
+      const original = await payload(key);
+      // Past the encryption header and frame header: inside the data, not the framing.
+      const changed = flipped(original, Math.floor(original.length / 2) + 30);
+      if (tamper === "payload" || tamper === "payload+manifest") await s3.client.write(key, changed);
+      if (tamper === "payload+manifest") await rewriteManifest(key, changed);
+      if (tamper === "schema") await rewriteManifest(key, original, { schemaVersion: "9999_future" });
+
+      const target = await freshDatabase();
+      const restore = runRestore(backupConfig(s3, prefix, target, withKey(restoreKey)), {
+        which: { key },
+        force: false,
+      });
+      await expect(restore).rejects.toThrow(error);
+      // Refused before migrating, or rolled back after: no table holds a row (migrating an empty database is fine).
+      const { schema_migrations: _history, ...tables } = await contents(target);
+      for (const rows of Object.values(tables)) expect(rows).toEqual([]);
+    },
+    60_000,
+  );
+});
+
+describe("a target that already holds data", () => {
+  test("is refused without --force, and replaced with it", async () => {
+    const prefix = uniquePrefix("force");
+    await runBackup(backupConfig(s3, prefix, sourceUrl));
+    const target = await startTestServer("postgres");
+    const targetUrl = target.config.databaseUrl as string;
+    try {
+      const api = apiClient(target.api);
+      await api.post("/register", { username: "squatter", email: "s@x.org", pwd: "pw" });
+      await api.post("/msgs/squatter", { content: "already here" });
+      const occupied = await contents(targetUrl);
+      const config = backupConfig(s3, prefix, targetUrl);
+
+      await expect(runRestore(config, { which: { latest: true }, force: false })).rejects.toThrow(
+        /already holds data.*--force/,
+      );
+      expect(await contents(targetUrl)).toEqual(occupied);
+
+      await runRestore(config, { which: { latest: true }, force: true });
+      expect(await contents(targetUrl)).toEqual(await contents(sourceUrl));
+      // Restoring the same backup again with --force is a no-op in effect: safe to re-run.
+      await runRestore(config, { which: { latest: true }, force: true });
+      expect(await contents(targetUrl)).toEqual(await contents(sourceUrl));
+    } finally {
+      await target.stop();
+    }
+  }, 60_000);
+});
+
+test("backup and restore refuse the embedded database with a clear message", async () => {
+  const prefix = uniquePrefix("embedded");
+  await expect(runBackup(backupConfig(s3, prefix, null))).rejects.toThrow(/needs PostgreSQL: set DATABASE_URL/);
+  await expect(runRestore(backupConfig(s3, prefix, null), { which: { latest: true }, force: false })).rejects.toThrow(
+    /needs PostgreSQL/,
+  );
+});

@@ -1,0 +1,89 @@
+// Shared by the backup tests: configs pointing at a database and a test S3,
+// a faithful dump of every table for comparing databases, and the
+// foreign-key checks a consistent snapshot must pass.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { type Config, loadConfig } from "../../src/config";
+import type { TestS3 } from "./s3";
+
+/** 64 hex characters: the two test keys differ in every byte. */
+export const KEY_A = "a1".repeat(32);
+export const KEY_B = "b2".repeat(32);
+
+/** A unique BACKUP_PREFIX per test: tests sharing one S3 server never see each other's backups. */
+export function uniquePrefix(what: string): string {
+  return `${what}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export function backupConfig(
+  s3: TestS3,
+  prefix: string,
+  databaseUrl: string | null,
+  extra: Record<string, string> = {},
+): Config {
+  return loadConfig({
+    ...s3.env(prefix),
+    ...(databaseUrl === null
+      ? { DATA_DIR: mkdtempSync(join(tmpdir(), "minitwit-data-")) }
+      : { DATABASE_URL: databaseUrl }),
+    LOG_LEVEL: "silent",
+    ...extra,
+  });
+}
+
+export function client(url: string): postgres.Sql {
+  return postgres(url, { max: 2, onnotice: () => {} });
+}
+
+/**
+ * Every row of every table, as JSON text, sorted: two databases with equal
+ * contents give equal results whatever their physical row order.
+ */
+export async function contents(url: string): Promise<Record<string, string[]>> {
+  const sql = client(url);
+  try {
+    const tables = await sql<{ name: string }[]>`
+      select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind = 'r' order by 1`;
+    const result: Record<string, string[]> = {};
+    for (const { name } of tables) {
+      const rows = await sql.unsafe(`select to_jsonb(t)::text as row from "${name}" t order by 1`);
+      result[name] = rows.map((r) => r.row as string);
+    }
+    return result;
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Rows that break referential integrity; all zero in a consistent database. */
+export async function orphans(url: string): Promise<Record<string, number>> {
+  const sql = client(url);
+  try {
+    const [row] = await sql`select
+      (select count(*) from messages m where not exists (select 1 from users u where u.user_id = m.author_id))::int
+        as messages_without_author,
+      (select count(*) from followers f where not exists (select 1 from users u where u.user_id = f.who_id)
+         or not exists (select 1 from users u where u.user_id = f.whom_id))::int as follows_of_missing_users`;
+    return { ...row };
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Row counts of every table the manifest lists. */
+export async function rowCounts(url: string, tables: string[]): Promise<Record<string, number>> {
+  const sql = client(url);
+  try {
+    const counts: Record<string, number> = {};
+    for (const table of tables) {
+      const [row] = await sql.unsafe(`select count(*)::int as n from "${table}"`);
+      counts[table] = row?.n as number;
+    }
+    return counts;
+  } finally {
+    await sql.end();
+  }
+}
