@@ -121,7 +121,8 @@ describe("a backup that cannot be trusted is refused and the target is left as i
     "%s",
     async (_, backupKey, restoreKey, tamper, error) => {
       const prefix = uniquePrefix("refused");
-      const withKey = (key: string | null) => (key === null ? {} : { BACKUP_ENCRYPTION_KEY: key });
+      const withKey = (key: string | null): Record<string, string> =>
+        key === null ? {} : { BACKUP_ENCRYPTION_KEY: key };
       const { key } = await runBackup(backupConfig(s3, prefix, sourceUrl, withKey(backupKey)));
       const original = await payload(key);
       // Past the encryption header and frame header: inside the data, not the framing.
