@@ -57,7 +57,7 @@ export function loadConfig(env: Env, flags: Flags = {}): Config {
   };
   const databaseUrl = pick("database-url", "DATABASE_URL");
   return Object.freeze({
-    databaseUrl: databaseUrl[0] === undefined ? null : postgresUrl(...databaseUrl),
+    databaseUrl: databaseUrlWithPassword(databaseUrl, secret(env, "DATABASE_PASSWORD")),
     dataDir: resolve(pick("data-dir", "DATA_DIR")[0] ?? "./data"),
     dbPoolMax: integer(nonEmpty(env.DATABASE_POOL_MAX), "DATABASE_POOL_MAX", 10, 1, 1000),
     host: pick("host", "HOST")[0] ?? "0.0.0.0",
@@ -140,6 +140,26 @@ function postgresUrl(value: string | undefined, name: string): string {
     throw new ConfigError(`${name} must be a postgres:// URL, got "${redactUrl(value ?? "")}"`);
   }
   return url.toString();
+}
+
+/**
+ * DATABASE_URL with the password from DATABASE_PASSWORD (or DATABASE_PASSWORD_FILE,
+ * a Swarm secret) put in, so the URL itself holds no secret.
+ */
+function databaseUrlWithPassword([value, name]: [string | undefined, string], password: string | null): string | null {
+  if (value === undefined) {
+    if (password !== null) throw new ConfigError("DATABASE_PASSWORD is set but DATABASE_URL is not");
+    return null;
+  }
+  const url = postgresUrl(value, name);
+  if (password === null) return url;
+  const withPassword = new URL(url);
+  if (withPassword.username === "") throw new ConfigError(`${name} must name a user when DATABASE_PASSWORD is set`);
+  if (withPassword.password !== "") {
+    throw new ConfigError(`${name} has a password and DATABASE_PASSWORD is set; set only one`);
+  }
+  withPassword.password = encodeURIComponent(password);
+  return withPassword.toString();
 }
 
 /** A URL fit for messages and logs: the password replaced. */
