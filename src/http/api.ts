@@ -59,6 +59,7 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
           if ((await userByName(db, username)) !== null) return apiError(400, "The username is already taken");
           const created = await createUser(db, { username, email, pwHash: await hashPassword(pwd) });
           if (created === null) return apiError(400, "The username is already taken");
+          deps.metrics.registrations.inc();
           set.status = 204;
         },
         {
@@ -82,6 +83,7 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
           if (!(await postMessageByUsername(db, params.username, body.content, unixNow(deps)))) {
             return apiError(404, `User "${params.username}" not found`);
           }
+          deps.metrics.messagesPosted.inc();
           set.status = 204;
         },
         { parse: "json", body: t.Object({ content: t.String() }) },
@@ -101,6 +103,7 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
           const outcome = await change(db, params.username, target);
           if (outcome === "unknown-user") return apiError(404, `User "${params.username}" not found`);
           if (outcome === "unknown-target") return apiError(404, `User "${target}" not found`);
+          (body.follow !== undefined ? deps.metrics.follows : deps.metrics.unfollows).inc();
           set.status = 204;
         },
         {

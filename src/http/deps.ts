@@ -3,12 +3,15 @@ import type { Config } from "../config";
 import type { Database } from "../database";
 import type { LatestTracker } from "../latest";
 import type { Logger } from "../log";
+import type { Metrics } from "../metrics";
 
 export interface AppDeps {
   readonly config: Config;
   readonly database: Database;
   readonly latest: LatestTracker;
   readonly log: Logger;
+  /** The process's Prometheus registry and the counters handlers increment. */
+  readonly metrics: Metrics;
   /** Current time in unix seconds; replaceable in tests. */
   readonly now?: () => number;
 }

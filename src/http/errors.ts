@@ -4,6 +4,7 @@
 import { Elysia, ValidationError } from "elysia";
 import { HttpError } from "../errors";
 import type { Logger } from "../log";
+import { requestId } from "./observe";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
@@ -21,7 +22,10 @@ export type RenderErrorPage = (status: number, message: string) => string;
 export function errorMapper(log: Logger, isApi: (path: string) => boolean, renderPage: RenderErrorPage) {
   return new Elysia({ name: "error-mapper" }).onError({ as: "global" }, ({ code, error, request, path }) => {
     const { status, message } = classify(code, error);
-    if (status >= 500) log.error({ err: error, method: request.method, path }, "request failed");
+    // The one log line of a failure, with its stack; the access line that
+    // follows carries the same reqId and only the status.
+    const reqId = requestId(request);
+    if (status >= 500) log.error({ err: error, reqId, method: request.method, path }, "request failed");
     if (isApi(path)) return apiError(status, message);
     return new Response(renderPage(status, message), {
       status,

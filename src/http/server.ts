@@ -5,6 +5,7 @@ import type { Config } from "../config";
 import { type Database, openDatabase } from "../database";
 import { LatestTracker } from "../latest";
 import type { Logger } from "../log";
+import { createMetrics } from "../metrics";
 import { applyMigrations } from "../migrate";
 import { createApp } from "./app";
 
@@ -27,7 +28,8 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
     throw err;
   }
   const latest = new LatestTracker(database.db, log);
-  const { web, api } = createApp({ config, database, latest, log, now });
+  const metrics = createMetrics({ database, latest, log });
+  const { web, api } = createApp({ config, database, latest, log, metrics, now });
   web.listen({ port: config.port, hostname: config.host });
   api.listen({ port: config.apiPort, hostname: config.host });
   const webPort = web.server?.port ?? config.port;

@@ -1,0 +1,59 @@
+// `minitwit healthcheck`: asks a running MiniTwit whether it is ready, for
+// container HEALTHCHECKs in images that ship no curl or wget. Exit 0 when the
+// probe answers 200; any other answer, a refused connection or a timeout
+// throws, which `main` turns into exit 1 with the reason on stderr.
+import { UsageError } from "../errors";
+import type { Command } from "./command";
+
+// Short: a health check that hangs is itself a failure, and Docker's own
+// HEALTHCHECK timeout (30 s by default) should never be what ends it.
+const DEFAULT_TIMEOUT_MS = 3_000;
+
+export const healthcheck: Command = {
+  name: "healthcheck",
+  summary: "exit 0 when a running MiniTwit is ready, 1 otherwise",
+  usage: `Usage: minitwit healthcheck [options]
+
+Requests the readiness probe of a running MiniTwit and exits 0 when it answers
+200, 1 otherwise (not ready, not answering, or too slow). For container
+HEALTHCHECKs:  HEALTHCHECK CMD ["minitwit", "healthcheck"]
+
+Options:
+  --url URL            what to request (default http://127.0.0.1:PORT/readyz)
+  --port N             the web port, for the default URL (env PORT, default 5000)
+  --timeout-ms N       give up after N milliseconds (default ${DEFAULT_TIMEOUT_MS})`,
+  options: {
+    url: { type: "string" },
+    port: { type: "string" },
+    "timeout-ms": { type: "string" },
+  },
+  async run({ config, flags, out }) {
+    const url = probeUrl(flags.url, config.port);
+    const timeoutMs = timeout(flags["timeout-ms"]);
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
+    } catch (err) {
+      const reason = (err as Error)?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(err);
+      throw new Error(`${url}: ${reason}`);
+    }
+    const body = (await response.text()).trim().slice(0, 200);
+    if (response.status !== 200) throw new Error(`${url}: ${response.status}${body === "" ? "" : ` ${body}`}`);
+    out(`${url}: ${body || "200"}`);
+  },
+};
+
+function probeUrl(given: string | boolean | undefined, port: number): string {
+  if (typeof given !== "string") return `http://127.0.0.1:${port}/readyz`;
+  if (!URL.canParse(given) || !/^https?:$/.test(new URL(given).protocol)) {
+    throw new UsageError(`--url must be an http:// or https:// URL, got "${given}"`);
+  }
+  return given;
+}
+
+function timeout(given: string | boolean | undefined): number {
+  if (typeof given !== "string") return DEFAULT_TIMEOUT_MS;
+  const ms = /^\d{1,6}$/.test(given) ? Number(given) : Number.NaN;
+  if (!(ms >= 1)) throw new UsageError(`--timeout-ms must be a whole number of milliseconds, got "${given}"`);
+  return ms;
+}

@@ -1,0 +1,129 @@
+// Everything MiniTwit tells Prometheus, in one registry per running server
+// (not prom-client's global one, so tests can run several servers in one
+// process). Request metrics are fed by the HTTP layer, the business counters
+// by the handlers that succeed; gauges are computed when scraped.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Database } from "./database";
+import type { LatestTracker } from "./latest";
+import type { Logger } from "./log";
+import { readLatest } from "./store/latest";
+import { liveRowEstimates, type TableSizes } from "./store/table-sizes";
+
+// The simulator gives up after 0.3 s, so buckets are dense around it.
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5, 10];
+
+// How long a read of the row statistics is reused. /metrics is public on the
+// web port; the cache bounds what anyone scraping it in a loop costs the database.
+const TABLE_SIZES_MAX_AGE_MS = 15_000;
+
+export interface MetricSources {
+  readonly database: Database;
+  readonly latest: LatestTracker;
+  readonly log: Logger;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics({ database, latest, log }: MetricSources) {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry, prefix: "minitwit_" });
+
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP responses sent, by method, route template and status.",
+    labelNames: ["method", "route", "status"] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "Time from receiving a request to having its response, by method and route template.",
+    labelNames: ["method", "route"] as const,
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+
+  const counter = (name: string, help: string) => new Counter({ name, help, registers });
+  const business = {
+    registrations: counter("minitwit_registrations_total", "Users registered (API and web sign-up)."),
+    messagesPosted: counter("minitwit_messages_posted_total", "Messages stored (API and web)."),
+    follows: counter("minitwit_follows_total", "Follow requests that succeeded (API and web)."),
+    unfollows: counter("minitwit_unfollows_total", "Unfollow requests that succeeded (API and web)."),
+  };
+
+  // postgres.js keeps its connection queues private, so only the configured
+  // size is known here; busy connections show in pg_stat_activity.
+  new Gauge({
+    name: "minitwit_db_pool_size",
+    help: "Connections the database pool may open (1 for the embedded database).",
+    registers,
+    collect() {
+      this.set(database.poolStats().size);
+    },
+  });
+
+  const sizes = tableSizeCache(database, log);
+  const tableGauge = (name: string, help: string, pick: (s: TableSizes) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const current = await sizes();
+        if (current !== null) this.set(pick(current));
+      },
+    });
+  tableGauge("minitwit_users", "Registered users (PostgreSQL's live-row statistic).", (s) => s.users);
+  tableGauge("minitwit_messages", "Stored messages (PostgreSQL's live-row statistic).", (s) => s.messages);
+  tableGauge("minitwit_follows", "Follow relations (PostgreSQL's live-row statistic).", (s) => s.followers);
+
+  new Gauge({
+    name: "minitwit_latest_action_id",
+    help: "The simulator's latest action id: the last one this replica stored, else the stored one; -1 when none.",
+    registers,
+    async collect() {
+      // A primary-key read of a one-row table, and only until this replica
+      // has stored a value itself.
+      const value = latest.written() ?? (await readLatest(database.db).catch(() => null)) ?? -1;
+      this.set(value);
+    },
+  });
+
+  return {
+    registry,
+    ...business,
+    /** Records one answered request; `route` must be a template or a fixed placeholder. */
+    observeRequest(method: string, route: string, status: number, seconds: number): void {
+      requests.inc({ method, route, status: String(status) });
+      duration.observe({ method, route }, seconds);
+    },
+    /** The exposition text for /metrics. */
+    text: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
+
+/** Table sizes, read at most once per TABLE_SIZES_MAX_AGE_MS; concurrent scrapes share one read. */
+function tableSizeCache(database: Database, log: Logger): () => Promise<TableSizes | null> {
+  let value: TableSizes | null = null;
+  let readAt = Number.NEGATIVE_INFINITY;
+  let reading: Promise<void> | null = null;
+  const refresh = async () => {
+    try {
+      value = await liveRowEstimates(database.db);
+    } catch (err) {
+      // Keep the previous figures; the scrape must not fail because of them.
+      log.warn({ err }, "could not read table sizes for metrics");
+    } finally {
+      readAt = performance.now();
+      reading = null;
+    }
+  };
+  return async () => {
+    if (performance.now() - readAt >= TABLE_SIZES_MAX_AGE_MS) {
+      reading ??= refresh();
+      await reading;
+    }
+    return value;
+  };
+}
