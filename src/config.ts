@@ -29,12 +29,37 @@ export interface Config {
   /** Who runs an operator command (USER), recorded with moderation changes. */
   readonly operator: string;
   readonly shutdownTimeoutMs: number;
+  /** Headers, CORS, allow-list, limits and production safety checks. */
+  readonly security: SecuritySettings;
   /** Where backups are stored: any S3-compatible object store. */
   readonly s3: S3Settings;
   /** Backup object keys start with `<backupPrefix>/`. */
   readonly backupPrefix: string;
   /** AES-256 key (32 bytes) that encrypts backups; null: backups are not encrypted. */
   readonly backupEncryptionKey: Uint8Array | null;
+  /** `minitwit replicate` moves from this database when --from is not given (a secret: it holds a password). */
+  readonly replicationSourceUrl: string | null;
+  /** ... and to this one when --to is not given. */
+  readonly replicationTargetUrl: string | null;
+}
+
+export interface SecuritySettings {
+  /** Origins allowed to call the API from a browser (CORS); none by default. */
+  readonly corsOrigins: readonly string[];
+  /** When set, only these addresses may use the authenticated simulator API. */
+  readonly simulatorAllow: readonly Cidr[] | null;
+  readonly maxBodyBytes: number;
+  readonly maxMessageLength: number;
+  readonly maxUsernameLength: number;
+  readonly maxEmailLength: number;
+  readonly maxPasswordLength: number;
+  /** Per-client requests per second for unauthenticated API calls and forms; 0 turns it off. */
+  readonly rateLimitPerSecond: number;
+  readonly rateLimitBurst: number;
+  /** Seconds a connection may sit idle (slow clients) before it is closed. */
+  readonly idleTimeoutS: number;
+  readonly production: boolean;
+  readonly allowDefaultSimulatorToken: boolean;
 }
 
 /** S3 settings as given; `requireS3` (src/ops/s3.ts) says which are missing. */
@@ -70,10 +95,51 @@ export function loadConfig(env: Env, flags: Flags = {}): Config {
     migrate: flags["no-migrate"] !== true,
     operator: nonEmpty(env.USER) ?? nonEmpty(env.LOGNAME) ?? "unknown",
     shutdownTimeoutMs: integer(nonEmpty(env.SHUTDOWN_TIMEOUT_MS), "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    security: securitySettings(env),
     s3: s3Settings(env),
     backupPrefix: backupPrefix(nonEmpty(env.BACKUP_PREFIX)),
     backupEncryptionKey: encryptionKey(secret(env, "BACKUP_ENCRYPTION_KEY"), "BACKUP_ENCRYPTION_KEY"),
+    replicationSourceUrl: optionalPostgresUrl(secret(env, "REPLICATION_SOURCE_URL"), "REPLICATION_SOURCE_URL"),
+    replicationTargetUrl: optionalPostgresUrl(secret(env, "REPLICATION_TARGET_URL"), "REPLICATION_TARGET_URL"),
   });
+}
+
+function securitySettings(env: Env): SecuritySettings {
+  const int = (name: string, fallback: number, min: number, max: number) =>
+    integer(nonEmpty(env[name]), name, fallback, min, max);
+  const allow = cidrList(nonEmpty(env.SIMULATOR_ALLOW), "SIMULATOR_ALLOW");
+  return Object.freeze({
+    corsOrigins: originList(nonEmpty(env.CORS_ORIGINS), "CORS_ORIGINS"),
+    simulatorAllow: allow.length === 0 ? null : allow,
+    maxBodyBytes: int("MAX_BODY_BYTES", 64 * 1024, 1024, 64 * 1024 * 1024),
+    maxMessageLength: int("MAX_MESSAGE_LENGTH", 1000, 1, 100_000),
+    maxUsernameLength: int("MAX_USERNAME_LENGTH", 100, 1, 1000),
+    maxEmailLength: int("MAX_EMAIL_LENGTH", 254, 3, 1000),
+    maxPasswordLength: int("MAX_PASSWORD_LENGTH", 1024, 8, 100_000),
+    rateLimitPerSecond: int("RATE_LIMIT_PER_SECOND", 20, 0, 1_000_000),
+    rateLimitBurst: int("RATE_LIMIT_BURST", 400, 1, 10_000_000),
+    idleTimeoutS: int("IDLE_TIMEOUT_S", 30, 1, 255),
+    production: env.NODE_ENV === "production",
+    allowDefaultSimulatorToken: env.ALLOW_DEFAULT_SIMULATOR_TOKEN === "1",
+  });
+}
+
+/** A comma-separated list of origins (`https://example.com`); empty when unset. */
+function originList(value: string | undefined, name: string): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  return Object.freeze(
+    value.split(",").map((part) => {
+      try {
+        const url = new URL(part.trim());
+        if ((url.protocol === "http:" || url.protocol === "https:") && url.origin === part.trim().replace(/\/$/, "")) {
+          return url.origin;
+        }
+      } catch {}
+      throw new ConfigError(
+        `${name} must be a comma-separated list of origins like https://example.com, got "${part.trim()}"`,
+      );
+    }),
+  );
 }
 
 /** Reads secret NAME from the environment or from the file named by NAME_FILE. */
@@ -140,6 +206,10 @@ function postgresUrl(value: string | undefined, name: string): string {
     throw new ConfigError(`${name} must be a postgres:// URL, got "${redactUrl(value ?? "")}"`);
   }
   return url.toString();
+}
+
+function optionalPostgresUrl(value: string | null, name: string): string | null {
+  return value === null ? null : postgresUrl(value, name);
 }
 
 /**

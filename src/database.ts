@@ -40,12 +40,17 @@ function openPostgres(url: string, max: number, log: Logger): Database {
   const client = postgres(url, {
     max,
     idle_timeout: 60,
-    connect_timeout: 5,
+    // Bounded waits when the database is away: requests fail fast with 503
+    // instead of piling up, and the pool reconnects by itself afterwards.
+    connect_timeout: 2,
+    // postgres.js waits before each reconnect, by default up to 20 s, and a
+    // request that needs a connection waits with it. Keep that wait short.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
     onnotice: (notice) => log.debug({ notice: notice.message }, "postgres notice"),
     connection: { application_name: "minitwit" },
   });
   return {
-    db: drizzlePostgres(client, { schema }) as unknown as Db,
+    db: drizzlePostgres(preparedByDefault(client), { schema }) as unknown as Db,
     driver: "postgres",
     location: redactUrl(url),
     poolStats: () => {
@@ -78,7 +83,72 @@ async function openPglite(dir: string): Promise<Database> {
   };
 }
 
+// Connection-level failures: the database is down, restarting or
+// unreachable. Postgres SQLSTATE class 08 (connection exception) and 57P0x
+// (shutdown, cannot connect now), plus postgres.js's and the OS's own codes.
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "57P01",
+  "57P02",
+  "57P03",
+]);
+
+/** Whether an error (or its cause, as drizzle wraps driver errors) means the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== null && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"));
+}
+
+/**
+ * Whether the database refused a value the client sent: text PostgreSQL
+ * cannot store (a NUL character: 22021, 22P05) or a key too large to index
+ * (54000). The client's mistake, so a 400, not a 500.
+ */
+export function isUnstorableInput(error: unknown): boolean {
+  const code = sqlState(error);
+  return code === "22021" || code === "22P05" || code === "54000";
+}
+
+/** The driver's error code, looking through drizzle's wrapping. */
+function sqlState(error: unknown): string | null {
+  for (let e = error, depth = 0; e instanceof Object && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return null;
+}
+
 /** Round trip to the database; throws when it is unreachable. */
 export async function ping(db: Db): Promise<void> {
   await db.execute(sql`select 1`);
+}
+
+/**
+ * drizzle runs every query that was not built with `.prepare(name)` through
+ * `client.unsafe(text, params, { prepare: false })`. postgres.js then sends an
+ * unnamed statement, and since it must learn the parameter types before it
+ * can bind them, it waits for a Describe answer first: two round trips per
+ * query, and a fresh parse and plan each time. Named statements are parsed
+ * once per connection; every later call is one Bind/Execute round trip. The
+ * app's query texts are a small fixed set, so the per-connection statement
+ * cache stays small. A DATABASE_URL with `?prepare=false` (for a PgBouncer in
+ * transaction mode) still turns them off: postgres.js checks its own option first.
+ */
+function preparedByDefault(client: postgres.Sql): postgres.Sql {
+  const unsafe = client.unsafe;
+  const prepared = (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+    params !== undefined && params.length > 0
+      ? unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...options, prepare: true })
+      : unsafe(query, params as postgres.ParameterOrJSON<never>[], options);
+  client.unsafe = prepared as typeof client.unsafe;
+  return client;
 }

@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { backup } from "./cli/backup";
 import { backups } from "./cli/backups";
+import { checkAllow } from "./cli/check-allow";
 import type { Command } from "./cli/command";
 import { flag, unflag } from "./cli/flag";
 import { healthcheck } from "./cli/healthcheck";
@@ -11,6 +12,7 @@ import { helpCommand, overview } from "./cli/help";
 import { importCommand } from "./cli/import";
 import { messages } from "./cli/messages";
 import { migrate } from "./cli/migrate";
+import { replicate } from "./cli/replicate";
 import { restore } from "./cli/restore";
 import { serve } from "./cli/serve";
 import { version } from "./cli/version";
@@ -23,11 +25,13 @@ const commands: readonly Command[] = [
   backup,
   restore,
   backups,
+  replicate,
   importCommand,
   healthcheck,
   messages,
   flag,
   unflag,
+  checkAllow,
   version,
   helpCommand(() => commands),
 ];

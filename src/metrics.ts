@@ -49,6 +49,9 @@ export function createMetrics({ database, latest, log }: MetricSources) {
     messagesPosted: counter("minitwit_messages_posted_total", "Messages stored (API and web)."),
     follows: counter("minitwit_follows_total", "Follow requests that succeeded (API and web)."),
     unfollows: counter("minitwit_unfollows_total", "Unfollow requests that succeeded (API and web)."),
+    // Refusals, so a wrong SIMULATOR_ALLOW or a too tight limit shows at once.
+    allowListRefused: counter("minitwit_allowlist_refused_total", "API requests refused by SIMULATOR_ALLOW."),
+    rateLimited: counter("minitwit_rate_limited_total", "Requests refused by the per-client rate limit."),
   };
 
   // postgres.js keeps its connection queues private, so only the configured

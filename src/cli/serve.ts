@@ -1,5 +1,6 @@
+import { type Config, DEFAULT_SIMULATOR_TOKEN } from "../config";
 import { startServer } from "../http/server";
-import { createLogger } from "../log";
+import { createLogger, type Logger } from "../log";
 import { type Command, DATABASE_HELP, databaseOptions } from "./command";
 
 export const serve: Command = {
@@ -19,7 +20,8 @@ Options:
 ${DATABASE_HELP}
 
 Environment: SIMULATOR_TOKEN(_FILE), SESSION_SECRET(_FILE), DATABASE_POOL_MAX,
-SHUTDOWN_TIMEOUT_MS.`,
+SHUTDOWN_TIMEOUT_MS, TRUSTED_PROXIES, SIMULATOR_ALLOW, CORS_ORIGINS, the limits
+(MAX_BODY_BYTES, MAX_MESSAGE_LENGTH, RATE_LIMIT_PER_SECOND, ...), NODE_ENV.`,
   options: {
     ...databaseOptions,
     port: { type: "string" },
@@ -29,6 +31,7 @@ SHUTDOWN_TIMEOUT_MS.`,
   },
   async run({ config }) {
     const log = createLogger(config.logLevel);
+    checkSimulatorToken(config, log);
     const server = await startServer(config, log);
     const signal = await new Promise<string>((resolve) => {
       process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -38,3 +41,19 @@ SHUTDOWN_TIMEOUT_MS.`,
     await server.stop();
   },
 };
+
+/**
+ * The course's simulator credential is public. Outside production it is the
+ * convenient default; in production it must be replaced, or kept on purpose.
+ */
+export function checkSimulatorToken(config: Config, log: Logger): void {
+  if (config.simulatorToken !== DEFAULT_SIMULATOR_TOKEN) return;
+  const { production, allowDefaultSimulatorToken } = config.security;
+  if (production && !allowDefaultSimulatorToken) {
+    throw new Error(
+      "refusing to start: SIMULATOR_TOKEN is the public course default and NODE_ENV=production; " +
+        "set SIMULATOR_TOKEN (or SIMULATOR_TOKEN_FILE), or ALLOW_DEFAULT_SIMULATOR_TOKEN=1 to keep it",
+    );
+  }
+  log.warn("SIMULATOR_TOKEN is the public course default; anyone can use the simulator API");
+}

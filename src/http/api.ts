@@ -9,6 +9,7 @@ import { postMessageByUsername, publicTimeline, type TimelineMessage, timelineBy
 import { createUser, userByName } from "../store/users";
 import { type AppDeps, unixNow } from "./deps";
 import { apiError } from "./errors";
+import { fieldSchemas } from "./fields";
 
 const DEFAULT_NO = 100;
 // A ceiling on `no` so one request cannot ask for the whole table.
@@ -18,6 +19,7 @@ const NOT_AUTHORIZED = "You are not authorized to use this resource!";
 
 export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
   const { db } = deps.database;
+  const field = fieldSchemas(deps.config.security);
   const expected = Buffer.from(`Basic ${deps.config.simulatorToken}`);
   const authorized = (header: string | null) => {
     if (header === null) return false;
@@ -65,9 +67,9 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
         {
           parse: "json",
           body: t.Object({
-            username: t.Optional(t.String()),
-            email: t.Optional(t.String()),
-            pwd: t.Optional(t.String()),
+            username: t.Optional(field.username),
+            email: t.Optional(field.email),
+            pwd: t.Optional(field.password),
           }),
         },
       )
@@ -86,7 +88,7 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
           deps.metrics.messagesPosted.inc();
           set.status = 204;
         },
-        { parse: "json", body: t.Object({ content: t.String() }) },
+        { parse: "json", body: t.Object({ content: field.message }) },
       )
       .get("/fllws/:username", async ({ params, query }) => {
         const follows = await followingNames(db, params.username, count(query.no));
@@ -108,7 +110,7 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
         },
         {
           parse: "json",
-          body: t.Object({ follow: t.Optional(t.String()), unfollow: t.Optional(t.String()) }),
+          body: t.Object({ follow: t.Optional(field.target), unfollow: t.Optional(field.target) }),
         },
       )
   );

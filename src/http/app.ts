@@ -5,6 +5,7 @@ import { simulatorApi } from "./api";
 import { assets, STYLESHEET_PATH } from "./assets";
 import type { AppDeps } from "./deps";
 import { errorMapper } from "./errors";
+import { guard } from "./guard";
 import { healthRoutes } from "./health";
 import { metricsRoute } from "./metrics";
 import { observeRequests } from "./observe";
@@ -18,9 +19,14 @@ export interface Apps {
 }
 
 export function createApp(deps: AppDeps): Apps {
+  const refusals = {
+    allowListRefused: () => deps.metrics.allowListRefused.inc(),
+    rateLimited: () => deps.metrics.rateLimited.inc(),
+  };
   const pages = webContext(deps, sessionSecret(deps.config), STYLESHEET_PATH);
   const web = new Elysia({ name: "web-port" })
     .use(observeRequests(deps))
+    .use(guard(deps, (path) => path.startsWith("/api/"), refusals))
     .use(metricsRoute(deps.metrics))
     .use(healthRoutes(deps))
     .use(errorMapper(deps.log, (path) => path.startsWith("/api/"), pages.errorPage))
@@ -29,6 +35,7 @@ export function createApp(deps: AppDeps): Apps {
     .use(webPages(deps, pages));
   const api = new Elysia({ name: "api-port" })
     .use(observeRequests(deps))
+    .use(guard(deps, (path) => path !== "/metrics" && path !== "/healthz" && path !== "/readyz", refusals))
     .use(metricsRoute(deps.metrics))
     .use(healthRoutes(deps))
     .use(errorMapper(deps.log, () => true, pages.errorPage))

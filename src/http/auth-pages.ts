@@ -6,21 +6,22 @@ import { HttpError } from "../errors";
 import { hashPassword, needsRehash, verifyPassword } from "../passwords";
 import { createUser, updatePasswordHash, userByName } from "../store/users";
 import type { AppDeps } from "./deps";
+import { fieldSchemas } from "./fields";
 import { clientAddress, isHttps } from "./proxy";
 import { SignInThrottle } from "./signin-throttle";
 import type { WebContext } from "./web-context";
 
-const loginForm = t.Object({ username: t.Optional(t.String()), password: t.Optional(t.String()) });
-const registerForm = t.Object({
-  username: t.Optional(t.String()),
-  email: t.Optional(t.String()),
-  password: t.Optional(t.String()),
-  password2: t.Optional(t.String()),
-});
-
 export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInThrottle()) {
   const { db } = deps.database;
   const trusted = deps.config.trustedProxies;
+  const field = fieldSchemas(deps.config.security);
+  const loginForm = t.Object({ username: t.Optional(field.username), password: t.Optional(field.password) });
+  const registerForm = t.Object({
+    username: t.Optional(field.username),
+    email: t.Optional(field.email),
+    password: t.Optional(field.password),
+    password2: t.Optional(field.password),
+  });
   const frame = (flashes: string[]) => ({ viewer: null, flashes, stylesheet: web.stylesheet });
 
   return new Elysia({ name: "auth-pages" })

@@ -2,6 +2,7 @@
 // own (bad JSON, schema mismatch, unknown route) map to a status and a message
 // the client may see; anything else is a 500 whose cause is logged, never sent.
 import { Elysia, ValidationError } from "elysia";
+import { isDatabaseUnavailable, isUnstorableInput } from "../database";
 import { HttpError } from "../errors";
 import type { Logger } from "../log";
 import { requestId } from "./observe";
@@ -25,7 +26,8 @@ export function errorMapper(log: Logger, isApi: (path: string) => boolean, rende
     // The one log line of a failure, with its stack; the access line that
     // follows carries the same reqId and only the status.
     const reqId = requestId(request);
-    if (status >= 500) log.error({ err: error, reqId, method: request.method, path }, "request failed");
+    if (status === 503) log.warn({ reqId, method: request.method, path, cause: String(error) }, "database unavailable");
+    else if (status >= 500) log.error({ err: error, reqId, method: request.method, path }, "request failed");
     if (isApi(path)) return apiError(status, message);
     return new Response(renderPage(status, message), {
       status,
@@ -36,6 +38,12 @@ export function errorMapper(log: Logger, isApi: (path: string) => boolean, rende
 
 function classify(code: string | number, error: unknown): { status: number; message: string } {
   if (error instanceof HttpError) return { status: error.status, message: error.message };
+  if (isUnstorableInput(error)) {
+    return { status: 400, message: "The request contains text that cannot be stored (such as a NUL character)" };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return { status: 503, message: "The database is unavailable right now; try again shortly" };
+  }
   switch (code) {
     case "PARSE":
       return { status: 400, message: "The request body is not valid JSON" };
@@ -58,6 +66,10 @@ function validationMessage(error: unknown): string {
   const where = error.type === "body" ? "request body" : error.type;
   if (field === "") return `Invalid ${where}: expected a JSON object`;
   if (first.value === undefined) return `Invalid ${where}: "${field}" is required`;
+  const maxLength = (first.schema as { maxLength?: unknown }).maxLength;
+  if (typeof first.value === "string" && typeof maxLength === "number" && first.value.length > maxLength) {
+    return `Invalid ${where}: "${field}" must be at most ${maxLength} characters`;
+  }
   return `Invalid ${where}: "${field}" must be a ${expectedType(first.schema)}`;
 }
 

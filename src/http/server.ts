@@ -30,8 +30,12 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
   const latest = new LatestTracker(database.db, log);
   const metrics = createMetrics({ database, latest, log });
   const { web, api } = createApp({ config, database, latest, log, metrics, now });
-  web.listen({ port: config.port, hostname: config.host });
-  api.listen({ port: config.apiPort, hostname: config.host });
+  // Bun enforces these below the app: a hard cap for bodies sent without a
+  // Content-Length (the guard answers the others), and a limit on how long a
+  // slow or silent client may hold a connection.
+  const limits = { maxRequestBodySize: config.security.maxBodyBytes * 2, idleTimeout: config.security.idleTimeoutS };
+  web.listen({ port: config.port, hostname: config.host, ...limits });
+  api.listen({ port: config.apiPort, hostname: config.host, ...limits });
   const webPort = web.server?.port ?? config.port;
   const apiPort = api.server?.port ?? config.apiPort;
   log.info({ webPort, apiPort, database: database.driver, location: database.location }, "minitwit is listening");

@@ -11,6 +11,7 @@ import { userByName } from "../store/users";
 import { authPages } from "./auth-pages";
 import { isCrossSite } from "./cross-site";
 import { type AppDeps, unixNow } from "./deps";
+import { fieldSchemas } from "./fields";
 import { isHttps } from "./proxy";
 import type { WebContext } from "./web-context";
 
@@ -21,6 +22,7 @@ const pageQuery = t.Object({ before: t.Optional(t.String()) });
 export function webPages(deps: AppDeps, web: WebContext) {
   const { db } = deps.database;
   const trusted = deps.config.trustedProxies;
+  const field = fieldSchemas(deps.config.security);
 
   /** Reads `?before=<id>`: the keyset cursor of the page. */
   const page = (before: string | undefined): Page => {
@@ -89,7 +91,7 @@ export function webPages(deps: AppDeps, web: WebContext) {
           }
           return redirect("/", 302);
         },
-        { body: t.Object({ text: t.Optional(t.String()) }) },
+        { body: t.Object({ text: t.Optional(field.message) }) },
       )
       .get(
         "/:username",

@@ -98,7 +98,7 @@ test("the public timeline at a phone's width", async ({ page }, info) => {
   await page.goto("/public");
   await expect(page.locator(".messages li").first()).toBeVisible();
   // Nothing is wider than the screen.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  const overflow = await page.evaluate<number>("document.documentElement.scrollWidth");
   expect(overflow).toBeLessThanOrEqual(375);
   await shot(page, info, "phone-public-timeline");
 });

@@ -19,7 +19,7 @@ let shared: Promise<Cluster> | null = null;
 const started: Cluster[] = [];
 
 /** Starts a cluster; `wal_level=logical` so replication tests can use it too. */
-export async function startCluster(port = 0): Promise<Cluster> {
+export async function startCluster(port = 0, options: { persistent?: boolean } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "minitwit-pg-"));
   const chosen = port || (await freePort());
   const pg = new EmbeddedPostgres({
@@ -27,7 +27,8 @@ export async function startCluster(port = 0): Promise<Cluster> {
     port: chosen,
     user: "postgres",
     password: PG_PASSWORD,
-    persistent: false,
+    // persistent: the data survives pg.stop(), so a test can stop and restart it.
+    persistent: options.persistent ?? false,
     createPostgresUser: true,
     onLog: () => {},
     onError: () => {},
