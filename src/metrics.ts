@@ -7,6 +7,7 @@ import type { Database } from "./database";
 import type { LatestTracker } from "./latest";
 import type { Logger } from "./log";
 import { readLatest } from "./store/latest";
+import { moderationCounts } from "./store/moderation";
 import { liveRowEstimates, type TableSizes } from "./store/table-sizes";
 
 // The simulator gives up after 0.3 s, so buckets are dense around it.
@@ -65,7 +66,7 @@ export function createMetrics({ database, latest, log }: MetricSources) {
     },
   });
 
-  const sizes = tableSizeCache(database, log);
+  const sizes = cachedRead(() => liveRowEstimates(database.db), log, "table sizes");
   const tableGauge = (name: string, help: string, pick: (s: TableSizes) => number) =>
     new Gauge({
       name,
@@ -79,6 +80,21 @@ export function createMetrics({ database, latest, log }: MetricSources) {
   tableGauge("minitwit_users", "Registered users (PostgreSQL's live-row statistic).", (s) => s.users);
   tableGauge("minitwit_messages", "Stored messages (PostgreSQL's live-row statistic).", (s) => s.messages);
   tableGauge("minitwit_follows", "Follow relations (PostgreSQL's live-row statistic).", (s) => s.followers);
+
+  // Flags are set by `minitwit flag` in another process; the audit table they
+  // write is the shared record, so the figure is read from it.
+  const moderation = cachedRead(() => moderationCounts(database.db), log, "moderation counts");
+  new Gauge({
+    name: "minitwit_moderation_actions",
+    help: "Moderation changes recorded so far (minitwit flag / unflag), by action.",
+    labelNames: ["action"] as const,
+    registers,
+    async collect() {
+      const counts = await moderation();
+      if (counts === null) return;
+      for (const [action, n] of Object.entries(counts)) this.set({ action }, n);
+    },
+  });
 
   new Gauge({
     name: "minitwit_latest_action_id",
@@ -107,16 +123,17 @@ export function createMetrics({ database, latest, log }: MetricSources) {
 }
 
 /** Table sizes, read at most once per TABLE_SIZES_MAX_AGE_MS; concurrent scrapes share one read. */
-function tableSizeCache(database: Database, log: Logger): () => Promise<TableSizes | null> {
-  let value: TableSizes | null = null;
+/** A read reused for TABLE_SIZES_MAX_AGE_MS, one refresh at a time; null until the first success. */
+function cachedRead<T>(read: () => Promise<T>, log: Logger, what: string): () => Promise<T | null> {
+  let value: T | null = null;
   let readAt = Number.NEGATIVE_INFINITY;
   let reading: Promise<void> | null = null;
   const refresh = async () => {
     try {
-      value = await liveRowEstimates(database.db);
+      value = await read();
     } catch (err) {
       // Keep the previous figures; the scrape must not fail because of them.
-      log.warn({ err }, "could not read table sizes for metrics");
+      log.warn({ err }, `could not read ${what} for metrics`);
     } finally {
       readAt = performance.now();
       reading = null;

@@ -86,6 +86,15 @@ describe("flag and unflag", () => {
     cli("unflag", String(messageId));
   });
 
+  test("the changes are counted in the running server's metrics", async () => {
+    const text = await (await fetch(`${server.web}/metrics`)).text();
+    const count = (action: string) =>
+      Number(new RegExp(`^minitwit_moderation_actions\\{action="${action}"\\} (\\d+)`, "m").exec(text)?.[1]);
+    // The tests above flagged three times (once a repeat) and unflagged twice.
+    expect(count("flag")).toBe(3);
+    expect(count("unflag")).toBe(2);
+  });
+
   test("an unknown id is reported and exits 1; the known ones still change", () => {
     const res = cli("flag", String(messageId), "999999");
     expect(res.code).toBe(1);
