@@ -146,7 +146,8 @@ while :; do
   case "$update" in
     rollback_*)
       why=$(docker service inspect --format '{{.UpdateStatus.Message}}' "$SERVICE" || true)
-      fail "$version failed its health checks and Swarm rolled back to ${current:-the previous version} ($why)"
+      fail "$version failed its health checks and Swarm rolled back to ${current:-the previous version} ($why);" \
+        "${current:+ops/rollback.sh $current returns the other services too}"
       ;;
     paused)
       fail "the update to $version is paused: see docker service ps --no-trunc $SERVICE"

@@ -145,6 +145,7 @@ describe("deploy.sh <version>", () => {
     const r = run("deploy.sh", ["1.5.0"], { FAKE_DOCKER_UPDATES: "updating rollback_started" });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("1.5.0 failed its health checks and Swarm rolled back to 1.4.0");
+    expect(r.stderr).toContain("ops/rollback.sh 1.4.0 returns the other services too");
   });
 
   test("replicas that never become healthy fail the deploy at the timeout", () => {
