@@ -122,7 +122,6 @@ export function createMetrics({ database, latest, log }: MetricSources) {
   };
 }
 
-/** Table sizes, read at most once per TABLE_SIZES_MAX_AGE_MS; concurrent scrapes share one read. */
 /** A read reused for TABLE_SIZES_MAX_AGE_MS, one refresh at a time; null until the first success. */
 function cachedRead<T>(read: () => Promise<T>, log: Logger, what: string): () => Promise<T | null> {
   let value: T | null = null;

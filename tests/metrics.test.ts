@@ -5,6 +5,7 @@ import postgres from "postgres";
 import { routeMatcher, UNMATCHED } from "../src/http/route-template";
 import { canonical, type Sample, sampleValue, scrape } from "./support/scrape";
 import { SIMULATOR_AUTH, startTestServer, type TestServer } from "./support/server";
+import { errorOf, webClient } from "./support/web-client";
 
 let running: TestServer | null = null;
 afterEach(async () => {
@@ -132,6 +133,41 @@ describe("request metrics", () => {
       unmatched(after, "OTHER") - unmatched(before, "OTHER"),
     ]).toEqual([20, 10]);
   });
+});
+
+test("the web pages count registrations, messages, follows and unfollows too, under route templates", async () => {
+  const server = await start();
+  const alice = webClient(server.web);
+  await alice.register("bob");
+  await alice.register("alice");
+  expect(
+    errorOf((await alice.post("/register", { username: "x", email: "x@x", password: "a", password2: "b" })).body),
+  ).toBe("The two passwords do not match");
+  await alice.login("alice");
+  for (const step of [
+    () => alice.post("/add_message", { text: "hello" }),
+    () => alice.get("/bob/follow"),
+    () => alice.get("/bob/unfollow"),
+  ]) {
+    expect((await step()).status).toBe(302);
+  }
+
+  const samples = await scrape(server.web);
+  expect({
+    registrations: sampleValue(samples, "minitwit_registrations_total"),
+    messages: sampleValue(samples, "minitwit_messages_posted_total"),
+    follows: sampleValue(samples, "minitwit_follows_total"),
+    unfollows: sampleValue(samples, "minitwit_unfollows_total"),
+  }).toEqual({ registrations: 2, messages: 1, follows: 1, unfollows: 1 });
+  const count = (method: string, route: string, status: number) =>
+    sampleValue(samples, "http_requests_total", { method, route, status: String(status) });
+  expect([count("GET", "/:username/follow", 302), count("GET", "/:username/unfollow", 302)]).toEqual([1, 1]);
+  expect([
+    count("POST", "/add_message", 302),
+    count("POST", "/register", 302),
+    count("POST", "/register", 200),
+  ]).toEqual([1, 2, 1]);
+  expect(samples.some((s) => s.labels.route === "/bob/follow" || s.labels.route === "/bob")).toBe(false);
 });
 
 describe("route templates", () => {

@@ -87,6 +87,7 @@ export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInT
           error = "The username is already taken";
         }
         if (error !== null) return RegisterPage({ ...frame([]), error, username, email });
+        deps.metrics.registrations.inc();
         web.flash(cookie, "You were successfully registered and can login now", isHttps(server, request, trusted));
         return redirect("/login", 302);
       },

@@ -87,6 +87,7 @@ export function webPages(deps: AppDeps, web: WebContext) {
           const text = body.text?.trim() ?? "";
           if (text !== "") {
             await postMessage(db, viewer.userId, text, unixNow(deps));
+            deps.metrics.messagesPosted.inc();
             web.flash(cookie, "Your message was recorded", isHttps(server, request, trusted));
           }
           return redirect("/", 302);
@@ -139,9 +140,11 @@ export function webPages(deps: AppDeps, web: WebContext) {
     if (whom === null) throw new HttpError(404, `There is no user named "${username}"`);
     if (action === "follow") {
       await follow(db, viewer.userId, whom.userId);
+      deps.metrics.follows.inc();
       web.flash(cookie, `You are now following "${whom.username}"`, secure);
     } else {
       await unfollow(db, viewer.userId, whom.userId);
+      deps.metrics.unfollows.inc();
       web.flash(cookie, `You are no longer following "${whom.username}"`, secure);
     }
     return redirect(`/${encodeURIComponent(whom.username)}`, 302);
