@@ -176,7 +176,15 @@ async function tableSources(conn: Connection): Promise<TableSource[]> {
     return {
       table,
       columns: names,
-      open: async () => (await conn.unsafe(`copy ${quoteIdent(table)} (${list}) to stdout`).readable()) as Readable,
+      open: async () => {
+        const copy = (await conn.unsafe(`copy ${quoteIdent(table)} (${list}) to stdout`).readable()) as Readable;
+        // postgres.js pauses the socket when the COPY stream is full and resumes it only from the
+        // stream's read(); when the COPY ends while the stream is full, the socket stays paused and
+        // the next query on the connection never gets its reply (postgres.js issue #499). Resuming
+        // it once the data has been read, as read() would, keeps the connection usable.
+        copy.once("end", () => (copy as unknown as { _read(): void })._read());
+        return copy;
+      },
     };
   });
 }
