@@ -84,11 +84,12 @@ test("every failed check is reported with its fix, and nothing is created on eit
   expect(result.stderr).toContain("nothing was changed");
 
   const source = postgres(superSource, { max: 1, onnotice: () => {} });
-  expect(await source`select pubname from pg_publication`).toEqual([]);
-  expect(await source`select slot_name from pg_replication_slots`).toEqual([]);
+  const names = async (rows: Promise<{ name: string }[]>) => (await rows).map((r) => r.name);
+  expect(await names(source`select pubname as name from pg_publication`)).toEqual([]);
+  expect(await names(source`select slot_name as name from pg_replication_slots`)).toEqual([]);
   expect(
-    await target`select subname from pg_subscription where subdbid = (
-                        select oid from pg_database where datname = current_database())`,
+    await names(target`select subname as name from pg_subscription
+                       where subdbid = (select oid from pg_database where datname = current_database())`),
   ).toEqual([]);
   await Promise.all([source.end(), target.end()]);
 }, 60_000);
