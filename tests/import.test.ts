@@ -203,6 +203,42 @@ test("a legacy Postgres database with the original tables imports the same way",
   expect(await contents(url)).toEqual(EXPECTED);
 }, 60_000);
 
+test.each(["sqlite", "postgres"] as const)(
+  "a %s source larger than one read batch arrives whole",
+  async (kind) => {
+    const rows = 2_500;
+    let from: string;
+    if (kind === "sqlite") {
+      from = legacySqlite(`bulk-${rows}.db`);
+      const db = new Database(from);
+      db.exec(`with recursive n(i) as (select 1 union all select i + 1 from n where i < ${rows})
+             insert into message select 1000 + i, 1 + i % 2, 'bulk ' || i, i, 0 from n`);
+      db.close();
+    } else {
+      from = await freshDatabase();
+      const legacy = postgres(from, { max: 1, onnotice: () => {} });
+      await legacy`create table "user" (user_id integer primary key, username text, email text, pw_hash text)`;
+      await legacy`create table follower (who_id integer, whom_id integer)`;
+      await legacy`create table message (message_id integer primary key, author_id integer, text text,
+                                       pub_date integer, flagged integer)`;
+      await legacy`insert into "user" values (1, 'solo', 's@example.com', ${USERS[0]?.hash ?? ""})`;
+      await legacy`insert into message select 1000 + i, 1, 'bulk ' || i, i, 0 from generate_series(1, ${rows}) i`;
+      await legacy.end();
+    }
+    const url = await freshDatabase();
+    const result = runCli(["import", "--from", from], { DATABASE_URL: url });
+    expect(result.stderr).toBe("");
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    const [bulk] = await sql`select count(*)::int as n, max(message_id) as top from messages where text like 'bulk %'`;
+    await sql`insert into messages (author_id, text, pub_date) values (1, 'next', 0)`;
+    const [next] = await sql`select message_id from messages where text = 'next'`;
+    await sql.end();
+    expect(bulk).toEqual({ n: rows, top: 1000 + rows });
+    expect(next?.message_id).toBe(1000 + rows + 1);
+  },
+  60_000,
+);
+
 test("the embedded database (no DATABASE_URL) takes an import too", async () => {
   const config = loadConfig({ DATA_DIR: mkdtempSync(join(dir, "pglite-")), LOG_LEVEL: "silent" });
   const database = await openDatabase(config, createLogger("silent"));
