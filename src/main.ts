@@ -14,6 +14,7 @@ import { messages } from "./cli/messages";
 import { migrate } from "./cli/migrate";
 import { replicate } from "./cli/replicate";
 import { restore } from "./cli/restore";
+import { seed } from "./cli/seed";
 import { serve } from "./cli/serve";
 import { version } from "./cli/version";
 import { loadConfig } from "./config";
@@ -27,6 +28,7 @@ const commands: readonly Command[] = [
   backups,
   replicate,
   importCommand,
+  seed,
   healthcheck,
   messages,
   flag,
