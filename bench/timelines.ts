@@ -1,0 +1,136 @@
+// Reads at scale: a database seeded with `minitwit seed` (by default 10,000
+// users and 1,000,000 messages), MiniTwit started on it, and each timeline
+// read by 16 concurrent keep-alive clients, the first page and page 1,000.
+// "My timeline" needs a session: the bench signs in through POST /login like
+// any client that is not a browser and sends the session cookie it got.
+
+import { removeDir, seededDatabase, startBenchPostgres, startMiniTwit } from "./harness";
+import { HttpClient } from "./http-client";
+import { type LatencySummary, latencyTable, ServerSampler, summarize } from "./stats";
+import { pickSubjects } from "./subjects";
+
+export interface TimelinesOptions {
+  readonly users: number;
+  readonly messages: number;
+  /** Requests per measured URL. */
+  readonly requests: number;
+  readonly concurrency: number;
+  readonly binary: string | null;
+  readonly logLevel: string;
+  readonly poolMax?: number;
+  readonly durable: boolean;
+  readonly json: boolean;
+}
+
+const AUTH = "Authorization: Basic c2ltdWxhdG9yOnN1cGVyX3NhZmUh\r\n";
+
+interface Target {
+  readonly label: string;
+  readonly base: "web" | "api";
+  readonly path: string;
+  readonly cookie?: string;
+}
+
+export async function runTimelines(options: TimelinesOptions): Promise<void> {
+  const pg = await startBenchPostgres(options.durable);
+  try {
+    const url = await seededDatabase(pg, options.users, options.messages);
+    const s = await pickSubjects(url);
+    const server = await startMiniTwit({ ...options, databaseUrl: url });
+    try {
+      const author = `/${encodeURIComponent(s.author.username)}`;
+      const cookieOf500 = await signIn(server.web, s.follower500.username);
+      const cookieOfHeaviest = await signIn(server.web, s.heaviestFollower.username);
+      const n500 = s.follower500.follows;
+      const nMax = s.heaviestFollower.follows;
+      const before = (cursor: number | null) => (cursor === null ? "" : `?before=${cursor}`);
+      const targets: Target[] = [
+        { label: "GET /public", base: "web", path: "/public" },
+        { label: "GET /public page 1,000", base: "web", path: `/public${before(s.publicPage1000Before)}` },
+        { label: `GET /<user> (${s.author.messages} msgs)`, base: "web", path: author },
+        { label: "GET /<user> page 1,000", base: "web", path: `${author}${before(s.authorPage1000Before)}` },
+        { label: "GET /msgs?no=100", base: "api", path: "/msgs?no=100" },
+        { label: "GET /msgs/<user>?no=100", base: "api", path: `/msgs${author}?no=100` },
+        {
+          label: "GET /fllws/<user>?no=100",
+          base: "api",
+          path: `/fllws/${encodeURIComponent(s.follower500.username)}?no=100`,
+        },
+        { label: `GET / (${n500} follows)`, base: "web", path: "/", cookie: cookieOf500 },
+        {
+          label: `GET / (${n500} follows) page 1,000`,
+          base: "web",
+          path: `/${before(s.follower500.page1000Before)}`,
+          cookie: cookieOf500,
+        },
+        { label: `GET / (${nMax} follows)`, base: "web", path: "/", cookie: cookieOfHeaviest },
+      ];
+      const sampler = new ServerSampler(server.pid);
+      const results: Record<string, LatencySummary & { requestsPerSecond: number }> = {};
+      for (const target of targets) {
+        const origin = target.base === "web" ? server.web : server.api;
+        results[target.label] = await load(origin, target, options.requests, options.concurrency);
+      }
+      const memory = sampler.stop();
+      if (options.json) {
+        console.log(JSON.stringify({ subjects: s, startupMs: server.startupMs, results, server: memory }, null, 2));
+        return;
+      }
+      console.log(
+        `${options.messages} messages, ${options.users} users; ${options.requests} requests per row, ${options.concurrency} clients, keep-alive`,
+      );
+      console.log(latencyTable(results));
+      console.log(
+        `throughput (req/s): ${Object.entries(results)
+          .map(([k, r]) => `${k}: ${r.requestsPerSecond}`)
+          .join("; ")}`,
+      );
+      console.log(`server: peak RSS (VmHWM) ${memory.peakRssMb} MB, largest sampled RSS ${memory.sampledMaxRssMb} MB`);
+    } finally {
+      await server.stop();
+      removeDir(server.dataDir);
+    }
+  } finally {
+    await pg.stop();
+  }
+}
+
+/** Signs in with the seeded password; returns the Cookie header line with the session. */
+async function signIn(web: string, username: string): Promise<string> {
+  const res = await fetch(`${web}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ username, password: "minitwit" }).toString(),
+  });
+  const session = res.headers.getSetCookie().find((c) => c.startsWith("minitwit_session="));
+  if (res.status !== 302 || session === undefined) throw new Error(`could not sign in as ${username}: ${res.status}`);
+  return `Cookie: ${session.split(";")[0]}\r\n`;
+}
+
+async function load(origin: string, target: Target, requests: number, concurrency: number) {
+  const headers = target.base === "api" ? AUTH : (target.cookie ?? "");
+  const times: number[] = [];
+  let issued = 0;
+  let failed = 0;
+  const client = async () => {
+    const http = new HttpClient(origin, true);
+    try {
+      // A few unmeasured requests first: the connection, the prepared statements.
+      for (let i = 0; i < 3; i++) await http.request("GET", target.path, headers);
+      while (issued++ < requests) {
+        const started = performance.now();
+        const res = await http.request("GET", target.path, headers);
+        times.push(performance.now() - started);
+        if (res.status !== 200) failed++;
+      }
+    } finally {
+      http.close();
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const seconds = (performance.now() - started) / 1000;
+  if (failed > 0) throw new Error(`${target.label}: ${failed} of ${requests} requests did not answer 200`);
+  return { ...summarize(times), requestsPerSecond: Math.round(times.length / seconds) };
+}
