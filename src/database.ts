@@ -100,6 +100,9 @@ const UNAVAILABLE_CODES = new Set([
   "57P01",
   "57P02",
   "57P03",
+  // read_only_sql_transaction: a database being moved (minitwit replicate
+  // cutover) refuses writes for a moment; clients should retry, not report a bug.
+  "25006",
 ]);
 
 /** Whether an error (or its cause, as drizzle wraps driver errors) means the database cannot be reached. */

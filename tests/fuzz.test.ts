@@ -49,7 +49,7 @@ const NASTY = [
   "-1",
   "1e309",
 ];
-const VALUES: unknown[] = [null, true, 0, -1, 1.5, 1e309, [], {}, [1, 2], { a: 1 }, ...NASTY];
+const VALUES: unknown[] = [null, true, 0, -1, 1.5, Number.MAX_VALUE, [], {}, [1, 2], { a: 1 }, ...NASTY];
 
 /** encodeURIComponent that sends a lone surrogate as the invalid UTF-8 it would be. */
 function enc(text: string): string {
