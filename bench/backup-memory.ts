@@ -1,10 +1,11 @@
-// How much memory `minitwit backup` needs: fills a database with 200,000
-// messages (about 2 KB of barely compressible text each, so the dump is
-// several hundred megabytes and still more than 300 MB after gzip), runs the
-// real command in a child process against an in-process S3, and reads the
-// child's peak resident set size (VmHWM in /proc/<pid>/status) until it
-// exits. A backup that held the dump, or its compressed form, in memory
-// would peak above the size of that dump; a streaming one stays flat.
+// How much memory `minitwit backup` and `minitwit restore` need. Fills a
+// database with 200,000 messages (about 2 KB of barely compressible text
+// each, so the dump is several hundred megabytes and still more than 300 MB
+// after gzip), runs the real backup in a child process against an
+// in-process S3, then the real restore of it into an empty database, and
+// reads each child's peak resident set size (VmHWM in /proc/<pid>/status)
+// until it exits. A command that held the dump, or its compressed form, in
+// memory would peak above the size of that dump; a streaming one stays flat.
 //
 //   bun bench/backup-memory.ts [--messages N] [--text-bytes N] [--encrypted]
 import { readFileSync, rmSync } from "node:fs";
@@ -35,8 +36,15 @@ export interface MemoryResult {
   readonly dumpBytes: number;
   /** Bytes stored in S3 (gzip). */
   readonly payloadBytes: number;
+  readonly backup: ChildRun;
+  /** `minitwit restore --latest` of that backup into an empty database. */
+  readonly restore: ChildRun;
+}
+
+export interface ChildRun {
   readonly peakRssBytes: number;
   readonly seconds: number;
+  readonly stdout: string;
 }
 
 export async function measureBackupMemory(options: MemoryOptions): Promise<MemoryResult> {
@@ -62,40 +70,21 @@ export async function measureBackupMemory(options: MemoryOptions): Promise<Memor
     const [{ dump }] = (await sql`select sum(octet_length(text) + 40)::bigint as dump from messages`) as unknown as [
       { dump: string },
     ];
+    await sql`create database restored`;
     await sql.end();
 
-    const prefix = `memory-${Date.now()}`;
-    const started = performance.now();
-    const child = Bun.spawn(["bun", MAIN, "backup"], {
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        ...s3.env(prefix),
-        DATABASE_URL: url,
-        LOG_LEVEL: "silent",
-        ...(options.encrypted ? { BACKUP_ENCRYPTION_KEY: "5e".repeat(32) } : {}),
-      },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    let peak = 0;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, highWaterMark(child.pid));
-    }, 20);
-    const [code, stdout, stderr] = await Promise.all([
-      child.exited,
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-    ]);
-    clearInterval(sampler);
-    const seconds = (performance.now() - started) / 1000;
-    if (code !== 0) throw new Error(`minitwit backup exited with ${code}: ${stderr}${stdout}`);
-    const sizes = /^\s+(\d+) bytes/m.exec(stdout);
+    const env = {
+      ...s3.env(`memory-${Date.now()}`),
+      ...(options.encrypted ? { BACKUP_ENCRYPTION_KEY: "5e".repeat(32) } : {}),
+    };
+    const backup = await measureChild(["backup"], { ...env, DATABASE_URL: url });
+    const restore = await measureChild(["restore", "--latest"], { ...env, DATABASE_URL: cluster.url("restored") });
     return {
       messages: options.messages,
       dumpBytes: Number(dump),
-      payloadBytes: Number(sizes?.[1]),
-      peakRssBytes: peak,
-      seconds,
+      payloadBytes: Number(/^\s+(\d+) bytes/m.exec(backup.stdout)?.[1]),
+      backup,
+      restore,
     };
   } finally {
     await s3.stop();
@@ -103,6 +92,29 @@ export async function measureBackupMemory(options: MemoryOptions): Promise<Memor
     await cluster.pg.stop();
     rmSync(cluster.dir, { recursive: true, force: true });
   }
+}
+
+/** Runs `minitwit ARGS` and samples its peak RSS until it exits. */
+async function measureChild(args: string[], env: Record<string, string>): Promise<ChildRun> {
+  const started = performance.now();
+  const child = Bun.spawn(["bun", MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LOG_LEVEL: "silent", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let peak = 0;
+  // VmHWM only grows, so the last sample before the exit is the peak (give or take the last 20 ms).
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, highWaterMark(child.pid));
+  }, 20);
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`minitwit ${args.join(" ")} exited with ${code}: ${stderr}${stdout}`);
+  return { peakRssBytes: peak, seconds: (performance.now() - started) / 1000, stdout };
 }
 
 /** VmHWM, the peak resident set size of a live process, in bytes; 0 once it has exited. */
@@ -129,8 +141,11 @@ if (import.meta.main) {
     textBytes: Number(values["text-bytes"]),
     encrypted: values.encrypted === true,
   });
+  const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
+  const what = values.encrypted ? "encrypted " : "";
   console.log(
-    `${result.messages} messages: dump ${(result.dumpBytes / MB).toFixed(0)} MB, stored ${(result.payloadBytes / MB).toFixed(0)} MB (gzip), ` +
-      `${values.encrypted ? "encrypted " : ""}backup peak RSS ${(result.peakRssBytes / MB).toFixed(0)} MB, ${result.seconds.toFixed(1)} s`,
+    `${result.messages} messages: dump ${mb(result.dumpBytes)}, stored ${mb(result.payloadBytes)} (gzip); ` +
+      `${what}backup peak RSS ${mb(result.backup.peakRssBytes)} in ${result.backup.seconds.toFixed(1)} s, ` +
+      `restore peak RSS ${mb(result.restore.peakRssBytes)} in ${result.restore.seconds.toFixed(1)} s`,
   );
 }
