@@ -101,6 +101,13 @@ describe("bad invocations fail clearly", () => {
       2,
       /--metrics-port needs --schedule/,
     ],
+    [
+      "backup with the database unreachable",
+      ["backup"],
+      "s3+unreachable",
+      1,
+      /cannot reach the database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/db/,
+    ],
     ["a malformed encryption key", ["backup"], "s3+db+badkey", 1, /BACKUP_ENCRYPTION_KEY must be 32 bytes/],
   ])(
     "%s",
@@ -108,6 +115,9 @@ describe("bad invocations fail clearly", () => {
       const env: Record<string, string> = {
         ...(setup.includes("s3") ? s3.env(prefix) : {}),
         ...(setup.includes("db") ? { DATABASE_URL: url } : {}),
+        ...(setup.includes("unreachable")
+          ? { DATABASE_URL: "postgres://postgres:secret-but-short@127.0.0.1:1/db" }
+          : {}),
         ...(setup.includes("badkey") ? { BACKUP_ENCRYPTION_KEY: "secret-but-short" } : {}),
       };
       const result = await minitwit(args, env);

@@ -7,6 +7,7 @@
 // the payload is read twice; the second pass, which loads, hashes again and
 // rolls back if the object changed in between.
 import { drizzle } from "drizzle-orm/postgres-js";
+import type postgres from "postgres";
 import { embeddedMigrations } from "../../db/migrations";
 import * as schema from "../../db/schema";
 import type { Config } from "../config";
@@ -56,7 +57,7 @@ export async function runRestore(config: Config, options: RestoreOptions): Promi
     if (verdict !== "ok") throw new Error(`${location}: ${KEY_MESSAGES[verdict]}; nothing was restored`);
   }
 
-  const sql = connect(url, "minitwit-restore");
+  const sql = await connect(url, "minitwit-restore");
   let failed = true;
   try {
     await refuseIfHoldsData(sql, Object.keys(manifest.tables), options.force);
@@ -124,7 +125,7 @@ async function verifyPayload(store: BackupStore, key: string, manifest: Manifest
 }
 
 /** Checked before migrating, so a refused restore changes nothing; checked again under lock when loading. */
-async function refuseIfHoldsData(sql: ReturnType<typeof connect>, tables: string[], force: boolean): Promise<void> {
+async function refuseIfHoldsData(sql: postgres.Sql, tables: string[], force: boolean): Promise<void> {
   if (force) return;
   const existing = await sql<{ name: string }[]>`
     select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
