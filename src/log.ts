@@ -19,7 +19,13 @@ export const REDACT_PATHS = [
   "*.headers.cookie",
 ];
 
-export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination(1)): Logger {
+// Synchronous writes: pino's default buffers and retries a full pipe 100 ms
+// later, so lines written just before the process exits (a shutdown's last
+// requests, the shutdown itself) were lost or reordered. One write per line
+// costs nothing at MiniTwit's rates.
+const stdout = () => pino.destination({ dest: 1, sync: true });
+
+export function createLogger(level: LogLevel, destination: pino.DestinationStream = stdout()): Logger {
   return pino(
     {
       level,

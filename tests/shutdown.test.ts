@@ -126,6 +126,9 @@ test("SIGTERM: requests in flight complete with 2xx, new connections are refused
   await lock.release();
   expect(await Promise.all(inFlight)).toEqual([204, 204, 204, 204, 204, 204]);
   expect(await server.exited()).toBe(0);
+  // Nothing written on the way out is lost: each request's access line, then the last word.
+  const afterSignal = server.lines.slice(server.lines.findIndex((l) => l.msg === "shutting down"));
+  expect(afterSignal.filter((l) => l.msg === "request").map((l) => l.status)).toEqual([204, 204, 204, 204, 204, 204]);
   expect(server.lines.at(-1)?.msg).toBe("minitwit stopped");
 
   const sql = postgres(server.url, { max: 1, onnotice: () => {} });
