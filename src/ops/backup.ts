@@ -1,4 +1,4 @@
-// `minitwit backup`: one consistent snapshot of every application table,
+// `minitwit backup`: one consistent snapshot of every table of the schema,
 // streamed from Postgres to S3 without ever holding the dump in memory:
 //
 //   COPY ... TO STDOUT (one table after another, one transaction)
@@ -53,30 +53,10 @@ export async function runBackup(config: Config, options: BackupOptions = {}): Pr
     await conn.unsafe("begin isolation level repeatable read, read only, deferrable");
     const schemaVersion = await readSchemaVersion(conn);
     const sources = await tableSources(conn);
-    const rows: Record<string, number> = {};
-    // The dump's own error (Postgres), kept because the upload only sees a broken gzip stream.
-    let dumpError: unknown = null;
-    async function* dump(): AsyncGenerator<Uint8Array> {
-      try {
-        yield* encodeContainer(sources, (table, count) => {
-          rows[table] = count;
-        });
-      } catch (err) {
-        dumpError = err;
-        throw err;
-      }
-    }
-    const gzip = createGzip();
-    const dumped = pipeline(Readable.from(dump()), gzip).catch(() => {});
-    const key32 = config.backupEncryptionKey;
-    const payload = key32 === null ? gzip : encryptStream(gzip, key32);
-    const uploaded = await uploadStream(store, key, payload, "application/gzip").catch(async (err) => {
-      gzip.destroy();
-      await dumped;
-      throw dumpError ?? err;
-    });
-    await dumped;
-    if (dumpError !== null) throw dumpError;
+    const encryptionKey = config.backupEncryptionKey;
+    const { rows, uploaded } = await streamSnapshot(sources, encryptionKey, (payload) =>
+      uploadStream(store, key, payload, "application/gzip"),
+    );
     await conn.unsafe("commit");
     conn.release();
     const manifest: Manifest = {
@@ -85,13 +65,13 @@ export async function runBackup(config: Config, options: BackupOptions = {}): Pr
       key,
       database,
       schemaVersion,
-      tables: Object.fromEntries(sources.map((t) => [t.table, rows[t.table] ?? 0])),
+      tables: Object.fromEntries(sources.map((t) => [t.table, rows.get(t.table) ?? 0])),
       sha256: uploaded.sha256,
       size: uploaded.size,
       createdAt: createdAt.toISOString(),
       compression: "gzip",
-      encrypted: key32 !== null,
-      encryption: key32 === null ? null : ENCRYPTION_SCHEME,
+      encrypted: encryptionKey !== null,
+      encryption: encryptionKey === null ? null : ENCRYPTION_SCHEME,
     };
     await writeText(store, manifestKeyFor(key), `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
     const deleted = options.keepDays == null ? [] : await pruneBackups(store, database, options.keepDays, now());
@@ -108,6 +88,40 @@ export async function runBackup(config: Config, options: BackupOptions = {}): Pr
     // rolls the read-only transaction back) instead of waiting on it.
     await sql.end({ timeout: failed ? 0 : 5 });
   }
+}
+
+/**
+ * Dumps the tables through gzip (and encryption) into `upload`, returning
+ * each table's row count and what `upload` returned. A failure on either
+ * side stops both, and the error reported is the cause, not the broken
+ * stream it left on the other side.
+ */
+async function streamSnapshot<T>(
+  sources: readonly TableSource[],
+  encryptionKey: Uint8Array | null,
+  upload: (payload: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<{ rows: Map<string, number>; uploaded: T }> {
+  const rows = new Map<string, number>();
+  let dumpError: unknown = null;
+  async function* dump(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* encodeContainer(sources, (table, count) => rows.set(table, count));
+    } catch (err) {
+      dumpError = err;
+      throw err;
+    }
+  }
+  const gzip = createGzip();
+  const dumped = pipeline(Readable.from(dump()), gzip).catch(() => {});
+  const payload = encryptionKey === null ? gzip : encryptStream(gzip, encryptionKey);
+  const uploaded = await upload(payload).catch(async (err) => {
+    gzip.destroy();
+    await dumped;
+    throw dumpError ?? err;
+  });
+  await dumped;
+  if (dumpError !== null) throw dumpError;
+  return { rows, uploaded };
 }
 
 /** The Postgres URL; backups and restores do not work on the embedded database. */
