@@ -34,6 +34,9 @@ describe.each(["postgres", "pglite"] as Driver[])("simulator API on %s", (driver
     [{ username: "new1", email: "no-at-sign", pwd: "" }, "You have to enter a valid email address"],
     [{ username: "new1", email: "a@b", pwd: "" }, "You have to enter a password"],
     [{ username: "Roger Histand", email: "a@b", pwd: "x" }, "The username is already taken"],
+    // Names of fixed web routes: such a user's timeline could never be reached.
+    [{ username: "metrics", email: "a@b", pwd: "x" }, "The username is already taken"],
+    [{ username: "Public", email: "a@b", pwd: "x" }, "The username is already taken"],
   ])("register %j fails with its message", async (body, message) => {
     const res = await anonymous.post("/register", body);
     expect(res.status).toBe(400);

@@ -59,6 +59,7 @@ describe("signing up", () => {
     [{ username: "dave", email: "d@x", password: "", password2: "" }, "You have to enter a password"],
     [{ username: "dave", email: "d@x", password: "a", password2: "b" }, "The two passwords do not match"],
     [{ username: "alice", email: "d@x", password: "a", password2: "a" }, "The username is already taken"],
+    [{ username: "login", email: "d@x", password: "a", password2: "a" }, "The username is already taken"],
   ])("%j shows its error and keeps the typed username and email", async (form, message) => {
     const res = await client().post("/register", form);
     expect(res.status).toBe(200);

@@ -2,11 +2,10 @@
 // API port and under /api on the web port.
 import { timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
+import { signUp } from "../accounts";
 import { parseLatest } from "../latest";
-import { hashPassword } from "../passwords";
 import { followByName, followingNames, unfollowByName } from "../store/followers";
 import { postMessageByUsername, publicTimeline, type TimelineMessage, timelineByUsername } from "../store/messages";
-import { createUser, userByName } from "../store/users";
 import { type AppDeps, unixNow } from "./deps";
 import { apiError } from "./errors";
 import { fieldSchemas } from "./fields";
@@ -51,16 +50,8 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
         "/register",
         async ({ body, set }) => {
           const { username = "", email = "", pwd = "" } = body;
-          const invalid =
-            (username === "" && "You have to enter a username") ||
-            ((email === "" || !email.includes("@")) && "You have to enter a valid email address") ||
-            (pwd === "" && "You have to enter a password");
-          if (invalid) return apiError(400, invalid);
-          // Checked before hashing so a repeated register costs no argon2 work;
-          // the unique index still decides races.
-          if ((await userByName(db, username)) !== null) return apiError(400, "The username is already taken");
-          const created = await createUser(db, { username, email, pwHash: await hashPassword(pwd) });
-          if (created === null) return apiError(400, "The username is already taken");
+          const error = await signUp(db, { username, email, password: pwd });
+          if (error !== null) return apiError(400, error);
           deps.metrics.registrations.inc();
           set.status = 204;
         },

@@ -2,9 +2,10 @@
 // the spec's, string for string.
 import { Elysia, t } from "elysia";
 import { LoginPage, RegisterPage } from "../../views/forms";
+import { signUp } from "../accounts";
 import { HttpError } from "../errors";
 import { hashPassword, needsRehash, verifyPassword } from "../passwords";
-import { createUser, updatePasswordHash, userByName } from "../store/users";
+import { updatePasswordHash, userByName } from "../store/users";
 import type { AppDeps } from "./deps";
 import { fieldSchemas } from "./fields";
 import { clientAddress, isHttps } from "./proxy";
@@ -73,19 +74,7 @@ export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInT
       async ({ cookie, body, request, server, redirect }) => {
         if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
         const { username = "", email = "", password = "", password2 = "" } = body;
-        let error =
-          (username === "" && "You have to enter a username") ||
-          ((email === "" || !email.includes("@")) && "You have to enter a valid email address") ||
-          (password === "" && "You have to enter a password") ||
-          (password !== password2 && "The two passwords do not match") ||
-          ((await userByName(db, username)) !== null && "The username is already taken") ||
-          null;
-        if (
-          error === null &&
-          (await createUser(db, { username, email, pwHash: await hashPassword(password) })) === null
-        ) {
-          error = "The username is already taken";
-        }
+        const error = await signUp(db, { username, email, password, password2 });
         if (error !== null) return RegisterPage({ ...frame([]), error, username, email });
         deps.metrics.registrations.inc();
         web.flash(cookie, "You were successfully registered and can login now", isHttps(server, request, trusted));
