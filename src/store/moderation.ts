@@ -1,6 +1,6 @@
 // Moderation: hiding messages (the original's flag_tool) and the audit trail
 // of who did it.
-import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt } from "drizzle-orm";
 import { messages, moderationEvents, users } from "../../db/schema";
 import type { Db } from "../database";
 
@@ -78,13 +78,4 @@ export async function moderationCounts(db: Db): Promise<Record<FlagAction, numbe
   const counts = { flag: 0, unflag: 0 };
   for (const r of found) counts[r.action] = Number(r.n);
   return counts;
-}
-
-/** Whether a message is flagged; null when there is no such message. */
-export async function isFlagged(db: Db, messageId: number): Promise<boolean | null> {
-  const [row] = await db
-    .select({ flagged: messages.flagged })
-    .from(messages)
-    .where(sql`${messages.messageId} = ${messageId}`);
-  return row?.flagged ?? null;
 }
