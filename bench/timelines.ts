@@ -4,7 +4,7 @@
 // "My timeline" needs a session: the bench signs in through POST /login like
 // any client that is not a browser and sends the session cookie it got.
 
-import { removeDir, seededDatabase, startBenchPostgres, startMiniTwit } from "./harness";
+import { type BenchPostgres, removeDir, seededDatabase, startBenchPostgres, startMiniTwit } from "./harness";
 import { HttpClient } from "./http-client";
 import { type LatencySummary, latencyTable, ServerSampler, summarize } from "./stats";
 import { pickSubjects } from "./subjects";
@@ -20,9 +20,9 @@ export interface TimelinesOptions {
   readonly poolMax?: number;
   readonly durable: boolean;
   readonly json: boolean;
+  /** An already seeded database to read from, instead of a fresh one (then PostgreSQL's CPU is not measured). */
+  readonly databaseUrl: string | null;
 }
-
-const AUTH = "Authorization: Basic c2ltdWxhdG9yOnN1cGVyX3NhZmUh\r\n";
 
 interface Target {
   readonly label: string;
@@ -32,9 +32,9 @@ interface Target {
 }
 
 export async function runTimelines(options: TimelinesOptions): Promise<void> {
-  const pg = await startBenchPostgres(options.durable);
+  const pg = options.databaseUrl === null ? await startBenchPostgres(options.durable) : null;
   try {
-    const url = await seededDatabase(pg, options.users, options.messages);
+    const url = options.databaseUrl ?? (await seededDatabase(pg as BenchPostgres, options.users, options.messages));
     const s = await pickSubjects(url);
     const server = await startMiniTwit({ ...options, databaseUrl: url });
     try {
@@ -66,10 +66,20 @@ export async function runTimelines(options: TimelinesOptions): Promise<void> {
         { label: `GET / (${nMax} follows)`, base: "web", path: "/", cookie: cookieOfHeaviest },
       ];
       const sampler = new ServerSampler(server.pid);
-      const results: Record<string, LatencySummary & { requestsPerSecond: number }> = {};
+      const results: Record<string, Row> = {};
       for (const target of targets) {
         const origin = target.base === "web" ? server.web : server.api;
-        results[target.label] = await load(origin, target, options.requests, options.concurrency);
+        const headers = target.base === "api" ? `Authorization: Basic ${server.token}\r\n` : (target.cookie ?? "");
+        // CPU per request, of the server and of PostgreSQL: what each page costs whatever else the machine runs.
+        const cpu = new ServerSampler(server.pid);
+        const pgBefore = pg?.cpuSeconds() ?? 0;
+        const measured = await load(origin, target, headers, options.requests, options.concurrency);
+        const perRequest = (seconds: number) => Math.round((seconds / options.requests) * 1e6);
+        results[target.label] = {
+          ...measured,
+          serverCpuUs: perRequest(cpu.stop().cpuSeconds),
+          postgresCpuUs: perRequest((pg?.cpuSeconds() ?? 0) - pgBefore),
+        };
       }
       const memory = sampler.stop();
       if (options.json) {
@@ -80,18 +90,18 @@ export async function runTimelines(options: TimelinesOptions): Promise<void> {
         `${options.messages} messages, ${options.users} users; ${options.requests} requests per row, ${options.concurrency} clients, keep-alive`,
       );
       console.log(latencyTable(results));
-      console.log(
-        `throughput (req/s): ${Object.entries(results)
-          .map(([k, r]) => `${k}: ${r.requestsPerSecond}`)
-          .join("; ")}`,
-      );
+      for (const [label, r] of Object.entries(results)) {
+        console.log(
+          `${label}: ${r.requestsPerSecond} req/s; CPU per request: server ${r.serverCpuUs} µs, PostgreSQL ${r.postgresCpuUs} µs`,
+        );
+      }
       console.log(`server: peak RSS (VmHWM) ${memory.peakRssMb} MB, largest sampled RSS ${memory.sampledMaxRssMb} MB`);
     } finally {
       await server.stop();
       removeDir(server.dataDir);
     }
   } finally {
-    await pg.stop();
+    await pg?.stop();
   }
 }
 
@@ -108,8 +118,9 @@ async function signIn(web: string, username: string): Promise<string> {
   return `Cookie: ${session.split(";")[0]}\r\n`;
 }
 
-async function load(origin: string, target: Target, requests: number, concurrency: number) {
-  const headers = target.base === "api" ? AUTH : (target.cookie ?? "");
+type Row = LatencySummary & { requestsPerSecond: number; serverCpuUs: number; postgresCpuUs: number };
+
+async function load(origin: string, target: Target, headers: string, requests: number, concurrency: number) {
   const times: number[] = [];
   let issued = 0;
   let failed = 0;
