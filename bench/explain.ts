@@ -2,15 +2,15 @@
 // once through a client that records the SQL it sends, so what is explained
 // is exactly what MiniTwit runs, not a copy. The app uses named prepared
 // statements, and after five executions PostgreSQL may switch one to its
-// generic plan, made without the parameter values (a LIMIT, an author id):
-// the plans shown are those generic plans (plan_cache_mode =
-// force_generic_plan), the ones that must hold for every user, the author of
-// five messages and the author of 37,000 alike. Writes are explained inside
-// a transaction that is rolled back.
+// generic plan, made without the parameter values (a LIMIT, an author id);
+// MiniTwit asks for generic plans outright (POSTGRES_SESSION_SETTINGS). The
+// plans shown are made with those same settings: the ones that must hold for
+// every user, the author of five messages and of 37,000 alike. Writes are
+// explained inside a transaction that is rolled back.
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "../db/schema";
-import type { Db } from "../src/database";
+import { type Db, POSTGRES_SESSION_SETTINGS } from "../src/database";
 import { followByName, followingNames, isFollowing } from "../src/store/followers";
 import { writeLatest } from "../src/store/latest";
 import {
@@ -97,14 +97,17 @@ export async function runExplain(options: ExplainOptions): Promise<void> {
     const explainer = postgres(url, {
       max: 1,
       onnotice: () => {},
-      connection: { plan_cache_mode: "force_generic_plan" },
+      connection: { ...POSTGRES_SESSION_SETTINGS },
     });
     const conn = await explainer.reserve();
     const counts = await conn.unsafe(
       "select (select count(*) from users) as users, (select count(*) from messages) as messages",
     );
     console.log(
-      `Generic plans at ${counts[0]?.users} users and ${counts[0]?.messages} messages (PostgreSQL ${await version(conn)}).\n`,
+      `Plans at ${counts[0]?.users} users and ${counts[0]?.messages} messages (PostgreSQL ${await version(conn)}, ` +
+        `${Object.entries(POSTGRES_SESSION_SETTINGS)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join(", ")}).\n`,
     );
     for (const [i, [title, run, writes]] of cases.entries()) {
       // Writes run only inside the transaction below; record their SQL without committing.

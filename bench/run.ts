@@ -13,7 +13,8 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 // Common flags: --binary PATH (a compiled minitwit instead of `bun src/main.ts`),
 // --log-level LEVEL (default info, written to /dev/null), --pool N
 // (DATABASE_POOL_MAX), --no-fsync (a Postgres that does not wait for the disk),
-// --async-commit (replay only: DATABASE_URL with ?synchronous_commit=off), --json.
+// --database-params K=V[&K=V] (session settings appended to MiniTwit's DATABASE_URL,
+// e.g. synchronous_commit=off, as an operator would set them), --json.
 import { parseArgs } from "node:util";
 import { runExplain } from "./explain";
 import { databaseCounters, removeDir, startBenchPostgres, startMiniTwit } from "./harness";
@@ -35,7 +36,7 @@ const { values, positionals } = parseArgs({
     "log-level": { type: "string" },
     pool: { type: "string" },
     "no-fsync": { type: "boolean" },
-    "async-commit": { type: "boolean" },
+    "database-params": { type: "string" },
     users: { type: "string" },
     messages: { type: "string" },
     requests: { type: "string" },
@@ -46,6 +47,8 @@ const { values, positionals } = parseArgs({
 });
 
 const mode = positionals[0] ?? "replay";
+/** postgres.js sends DATABASE_URL's unknown query parameters as session settings. */
+const withParams = (url: string) => (values["database-params"] ? `${url}?${values["database-params"]}` : url);
 const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
 const common = {
   binary: values.binary ?? null,
@@ -75,6 +78,7 @@ switch (mode) {
       concurrency: number(values.concurrency, 16),
       json: values.json === true,
       databaseUrl: values["database-url"] ?? null,
+      withParams,
     });
     break;
   case "explain":
@@ -98,8 +102,7 @@ switch (mode) {
 async function runReplay(): Promise<void> {
   const pg = values.pglite ? null : await startBenchPostgres(common.durable);
   const created = pg === null ? null : await pg.createDatabase("minitwit");
-  // An operator's choice, made in DATABASE_URL: commits answer before their WAL reaches the disk.
-  const databaseUrl = created !== null && values["async-commit"] ? `${created}?synchronous_commit=off` : created;
+  const databaseUrl = created === null ? null : withParams(created);
   const server = await startMiniTwit({ ...common, databaseUrl });
   let failed = false;
   try {

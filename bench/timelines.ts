@@ -22,6 +22,8 @@ export interface TimelinesOptions {
   readonly json: boolean;
   /** An already seeded database to read from, instead of a fresh one (then PostgreSQL's CPU is not measured). */
   readonly databaseUrl: string | null;
+  /** Adds session settings to the URL MiniTwit gets. */
+  readonly withParams: (url: string) => string;
 }
 
 interface Target {
@@ -36,7 +38,7 @@ export async function runTimelines(options: TimelinesOptions): Promise<void> {
   try {
     const url = options.databaseUrl ?? (await seededDatabase(pg as BenchPostgres, options.users, options.messages));
     const s = await pickSubjects(url);
-    const server = await startMiniTwit({ ...options, databaseUrl: url });
+    const server = await startMiniTwit({ ...options, databaseUrl: options.withParams(url) });
     try {
       const author = `/${encodeURIComponent(s.author.username)}`;
       const cookieOf500 = await signIn(server.web, s.follower500.username);
