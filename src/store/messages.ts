@@ -84,7 +84,8 @@ export async function homeTimeline(db: Db, userId: number, page: Page): Promise<
   const found = await rows<RawMessage>(
     db,
     sql`with authors as materialized (
-          select whom_id as author_id from followers where who_id = ${userId} union select ${userId}::int),
+          select whom_id as author_id from followers where who_id = ${userId} and whom_id <> ${userId}
+          union all select ${userId}::int),
         recent as (
           select r.message_id from (
             select message_id, author_id from messages
