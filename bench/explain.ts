@@ -90,6 +90,11 @@ export async function runExplain(options: ExplainOptions): Promise<void> {
         () => homeTimeline(db, s.heaviestFollower.userId, { limit: 30 }),
         false,
       ],
+      [
+        `GET / (my timeline, ${s.follower5.follows} follows: probing each author)`,
+        () => homeTimeline(db, s.follower5.userId, { limit: 30 }),
+        false,
+      ],
       ["POST /msgs/<user>", () => postMessageByUsername(db, s.author.username, "hello", 1_700_000_000), true],
       ["POST /fllws/<user> follow", () => followByName(db, reader.username, s.author.username), true],
       ["latest (one coalesced write)", () => writeLatest(db, 42), true],

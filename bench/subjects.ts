@@ -1,6 +1,6 @@
 // The users and page cursors the read benchmarks aim at in a seeded
-// database: the busiest author (a long own timeline), a user who follows
-// about 500 accounts and the one who follows the most ("my timeline"), and
+// database: the busiest author (a long own timeline), users who follow about
+// 5 and about 500 accounts and the one who follows the most ("my timeline"), and
 // the `before` cursors of page 1,000 of each timeline (keyset pagination:
 // page N starts below the last id shown on page N-1).
 import postgres from "postgres";
@@ -22,6 +22,8 @@ export interface Subjects {
   /** The user whose follow count is closest to 500. */
   readonly follower500: Reader;
   readonly heaviestFollower: Reader;
+  /** The user whose follow count is closest to 5: "my timeline" probes their authors one by one. */
+  readonly follower5: Reader;
 }
 
 export async function pickSubjects(url: string): Promise<Subjects> {
@@ -55,6 +57,7 @@ export async function pickSubjects(url: string): Promise<Subjects> {
       publicPage1000Before: await cursor(null),
       follower500: await reader(sql`abs(count(*) - 500)`),
       heaviestFollower: await reader(sql`count(*) desc`),
+      follower5: await reader(sql`abs(count(*) - 5)`),
     };
   } finally {
     await sql.end();

@@ -66,6 +66,12 @@ export async function runTimelines(options: TimelinesOptions): Promise<void> {
           cookie: cookieOf500,
         },
         { label: `GET / (${nMax} follows)`, base: "web", path: "/", cookie: cookieOfHeaviest },
+        {
+          label: `GET / (${s.follower5.follows} follows)`,
+          base: "web",
+          path: "/",
+          cookie: await signIn(server.web, s.follower5.username),
+        },
       ];
       const sampler = new ServerSampler(server.pid);
       const results: Record<string, Row> = {};
