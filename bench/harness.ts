@@ -45,8 +45,13 @@ export async function startBenchPostgres(durable = true): Promise<BenchPostgres>
       ...(durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"]),
     ],
   });
-  await pg.initialise();
-  await pg.start();
+  try {
+    await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const url = (database: string) => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {
     url,
@@ -124,6 +129,7 @@ export async function startMiniTwit(options: ServerOptions): Promise<BenchServer
   if (!ours || child.exitCode !== null) {
     child.kill("SIGKILL");
     await child.exited;
+    if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     throw new Error(
       `MiniTwit did not become ready${ready ? " (another server answered on its port)" : ""}:\n${stderr()}`,
     );
