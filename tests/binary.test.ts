@@ -87,6 +87,14 @@ test("serve on the embedded database: latest, register and tweet round trip, cle
   expect((await api.get("/msgs/bin%20user")).json).toMatchObject([{ content: "from the binary", user: "bin user" }]);
   expect((await api.get("/latest")).json).toEqual({ latest: 4 });
   expect(existsSync(join(dir, "data", "pglite"))).toBe(true);
+  // The pages and the embedded stylesheet come from the binary too.
+  const page = await (await fetch(`http://127.0.0.1:${port}/public`)).text();
+  expect(page).toContain("<title>Public Timeline | MiniTwit</title>");
+  expect(page).toContain("from the binary");
+  const href = /<link rel="stylesheet" href="([^"]+)"/.exec(page)?.[1] as string;
+  const css = await fetch(`http://127.0.0.1:${port}${href}`);
+  expect(css.headers.get("content-type")).toContain("text/css");
+  expect(await css.text()).toContain(".messages");
   proc.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
   const logs = await new Response(proc.stdout).text();
