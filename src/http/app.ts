@@ -6,8 +6,7 @@ import { assets, STYLESHEET_PATH } from "./assets";
 import type { AppDeps } from "./deps";
 import { errorMapper } from "./errors";
 import { guard } from "./guard";
-import { healthRoutes } from "./health";
-import { metricsRoute } from "./metrics";
+import { monitoringRoutes } from "./monitoring";
 import { observeRequests } from "./observe";
 import { sessionSecret } from "./session";
 import { webPages } from "./web";
@@ -27,8 +26,7 @@ export function createApp(deps: AppDeps): Apps {
   const web = new Elysia({ name: "web-port" })
     .use(observeRequests(deps))
     .use(guard(deps, (path) => path.startsWith("/api/"), refusals))
-    .use(metricsRoute(deps.metrics))
-    .use(healthRoutes(deps))
+    .use(monitoringRoutes(deps))
     .use(errorMapper(deps.log, (path) => path.startsWith("/api/"), pages.errorPage))
     .use(assets)
     .use(simulatorApi(deps, "/api"))
@@ -36,8 +34,7 @@ export function createApp(deps: AppDeps): Apps {
   const api = new Elysia({ name: "api-port" })
     .use(observeRequests(deps))
     .use(guard(deps, (path) => path !== "/metrics" && path !== "/healthz" && path !== "/readyz", refusals))
-    .use(metricsRoute(deps.metrics))
-    .use(healthRoutes(deps))
+    .use(monitoringRoutes(deps))
     .use(errorMapper(deps.log, () => true, pages.errorPage))
     .use(simulatorApi(deps));
   return { web: web as unknown as Elysia, api: api as unknown as Elysia };

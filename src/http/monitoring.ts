@@ -1,4 +1,10 @@
-// Probes for orchestrators and load balancers, on both ports.
+// The monitoring surface, on both ports: what Prometheus and the
+// orchestrators ask.
+// /metrics: the Prometheus exposition of this process. The registry holds
+// request metrics from observe.ts, the business counters and the gauges
+// computed at scrape time (src/metrics.ts). Prometheus scrapes only the web
+// port of each replica; the API port answers the same text, for a deployment
+// that exposes only that port to the monitor.
 // /healthz: the process answers HTTP (liveness; restart it when this fails).
 // /readyz: it can serve requests: the database answers and the schema is
 // current (readiness; send traffic elsewhere while this fails). A replica
@@ -14,9 +20,17 @@ const DATABASE_TIMEOUT_MS = 2_000;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
 
-export function healthRoutes(deps: AppDeps) {
+export function monitoringRoutes(deps: AppDeps) {
   const { db } = deps.database;
-  return new Elysia({ name: "health-routes" })
+  const { metrics } = deps;
+  return new Elysia({ name: "monitoring-routes" })
+    .get(
+      "/metrics",
+      async () =>
+        new Response(await metrics.text(), {
+          headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
+        }),
+    )
     .get("/healthz", () => new Response("ok\n", { headers: TEXT }))
     .get("/readyz", async () => {
       const reason = await notReadyReason(async () => {
