@@ -8,7 +8,7 @@ import { hashPassword, needsRehash, verifyPassword } from "../passwords";
 import { updatePasswordHash, userByName } from "../store/users";
 import type { AppDeps } from "./deps";
 import { fieldSchemas } from "./fields";
-import { clientAddress, isHttps } from "./proxy";
+import { clientAddress, isHttps } from "./request-origin";
 import { SignInThrottle } from "./signin-throttle";
 import type { WebContext } from "./web-context";
 

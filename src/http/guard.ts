@@ -7,8 +7,8 @@ import { inRanges } from "../cidr";
 import type { Logger } from "../log";
 import type { AppDeps } from "./deps";
 import { apiError } from "./errors";
-import { clientAddress, isHttps } from "./proxy";
 import { RateLimiter } from "./rate-limit";
+import { clientAddress, isHttps } from "./request-origin";
 
 const CSP = [
   "default-src 'none'",

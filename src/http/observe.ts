@@ -6,7 +6,7 @@
 // refusals, unknown paths and errors.
 import { type AnyElysia, Elysia } from "elysia";
 import type { AppDeps } from "./deps";
-import { clientAddress, type Peer } from "./proxy";
+import { clientAddress, type Peer } from "./request-origin";
 import { methodLabel, type RouteMatcher, routeMatcher, UNMATCHED } from "./route-template";
 
 export const REQUEST_ID_HEADER = "x-request-id";

@@ -9,10 +9,9 @@ import { follow, isFollowing, unfollow } from "../store/followers";
 import { homeTimeline, type Page, postMessage, publicTimeline, userTimeline } from "../store/messages";
 import { userByName } from "../store/users";
 import { authPages } from "./auth-pages";
-import { isCrossSite } from "./cross-site";
 import { type AppDeps, unixNow } from "./deps";
 import { fieldSchemas } from "./fields";
-import { isHttps } from "./proxy";
+import { isCrossSite, isHttps } from "./request-origin";
 import type { WebContext } from "./web-context";
 
 export const PAGE_SIZE = 30;

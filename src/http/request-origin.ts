@@ -1,7 +1,8 @@
-// Who is on the other end of a request. Behind a reverse proxy the socket
-// peer is the proxy; X-Forwarded-For and X-Forwarded-Proto are believed only
-// when that peer is in TRUSTED_PROXIES, otherwise anyone could claim any
-// address or scheme. Logs, throttling and allow-lists all ask here.
+// Where a request comes from. Behind a reverse proxy the socket peer is the
+// proxy; X-Forwarded-For and X-Forwarded-Proto are believed only when that
+// peer is in TRUSTED_PROXIES, otherwise anyone could claim any address or
+// scheme. Logs, throttling and allow-lists all ask here. And whether a
+// browser sent it from another site (cross-site request protection).
 import { type Cidr, inRanges } from "../cidr";
 
 export interface Peer {
@@ -37,4 +38,24 @@ export function isHttps(server: Peer | null | undefined, request: Request, trust
   if (request.url.startsWith("https:")) return true;
   if (trusted.length === 0 || !inRanges(socketAddress(server, request), trusted)) return false;
   return request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase() === "https";
+}
+
+// Cross-site request protection without form tokens: scripts post the forms
+// with no token and must keep working, so browsers are told apart by the
+// headers they always send. A state-changing request is refused when the
+// browser says it is cross-site (Sec-Fetch-Site) or its Origin is another
+// host. Requests with neither header (scripts, old clients) pass.
+
+export function isCrossSite(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site === "cross-site") return true;
+  const origin = request.headers.get("origin");
+  if (origin === null) return false;
+  if (origin === "null") return true;
+  const host = request.headers.get("host");
+  try {
+    return host === null || new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
 }
