@@ -34,6 +34,11 @@ type Handler = (request: Request) => Response | Promise<Response>;
 
 export function observeRequests(deps: AppDeps) {
   const { metrics, log, config } = deps;
+  // An access line holds only the fields written below, none of them secret
+  // (the path stops before the query string), so it skips the redaction the
+  // process logger applies to everything else: that made each line about four
+  // times as expensive, on every request.
+  const access = log.child({}, { redact: { paths: [] } });
   // Known once the app listens: its route table and its server (for the peer address).
   let root: { routes: AnyElysia["routes"]; server: Peer | null } | null = null;
   let matchRoute: RouteMatcher = () => UNMATCHED;
@@ -67,8 +72,8 @@ export function observeRequests(deps: AppDeps) {
       metrics.observeRequest(method, route, response.status, seconds);
 
       const quiet = QUIET_ROUTES.has(route) && response.status < 400;
-      (quiet ? log.debug : log.info).call(
-        log,
+      (quiet ? access.debug : access.info).call(
+        access,
         {
           reqId: id,
           method,
