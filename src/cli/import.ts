@@ -1,9 +1,8 @@
-import { openDatabase } from "../database";
 import { UsageError } from "../errors";
-import { createLogger } from "../log";
 import { type ImportReport, importLegacy } from "../ops/import";
 import { openLegacySource } from "../ops/import-sources";
 import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { withDatabase } from "./database";
 
 export const importCommand: Command = {
   name: "import",
@@ -37,13 +36,10 @@ ${DATABASE_HELP}`,
     if (from === "") throw new UsageError("--from is required", "import");
     const source = await openLegacySource(from);
     try {
-      const database = await openDatabase(config, createLogger(config.logLevel));
-      try {
+      await withDatabase(config, async (database) => {
         const report = await importLegacy(database.db, source, { force: flags.force === true });
         for (const line of summarize(report, database.location)) out(line);
-      } finally {
-        await database.close();
-      }
+      });
     } finally {
       await source.close();
     }

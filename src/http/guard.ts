@@ -1,14 +1,14 @@
 // What every request passes before any route: security headers, CORS for the
 // API, the body size cap, the simulator allow-list and the rate limit. It
 // runs first, so a refused request touches nothing (not even `latest`).
-import { timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import { inRanges } from "../cidr";
 import type { Logger } from "../log";
+import { simulatorAuthorizer } from "./api";
 import type { AppDeps } from "./deps";
 import { apiError } from "./errors";
 import { RateLimiter } from "./rate-limit";
-import { clientAddress, isHttps } from "./request-origin";
+import { clientAddress, isHttps, pathOf } from "./request-origin";
 
 const CSP = [
   "default-src 'none'",
@@ -40,11 +40,7 @@ export interface GuardEvents {
 export function guard(deps: AppDeps, isApi: (path: string) => boolean, events: GuardEvents = {}) {
   const { security, trustedProxies } = deps.config;
   const limiter = new RateLimiter(security.rateLimitPerSecond, security.rateLimitBurst);
-  const simulatorAuth = Buffer.from(`Basic ${deps.config.simulatorToken}`);
-  const isSimulator = (header: string | null) => {
-    const given = Buffer.from(header ?? "");
-    return given.length === simulatorAuth.length && timingSafeEqual(given, simulatorAuth);
-  };
+  const isSimulator = simulatorAuthorizer(deps.config.simulatorToken);
   const log: Logger = deps.log;
 
   return new Elysia()
@@ -103,10 +99,4 @@ export function guard(deps: AppDeps, isApi: (path: string) => boolean, events: G
       }
     })
     .as("global");
-}
-
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const query = url.indexOf("?", start);
-  return url.slice(start, query === -1 ? undefined : query);
 }

@@ -6,7 +6,7 @@
 // refusals, unknown paths and errors.
 import { type AnyElysia, Elysia } from "elysia";
 import type { AppDeps } from "./deps";
-import { clientAddress, type Peer } from "./request-origin";
+import { clientAddress, type Peer, pathOf } from "./request-origin";
 import { methodLabel, type RouteMatcher, routeMatcher, UNMATCHED } from "./route-template";
 
 export const REQUEST_ID_HEADER = "x-request-id";
@@ -64,9 +64,7 @@ export function observeRequests(deps: AppDeps) {
       const seconds = (performance.now() - started) / 1000;
       response = withHeader(response, REQUEST_ID_HEADER, id);
 
-      const url = request.url;
-      const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-      const path = url.slice(pathStart).split("?", 1)[0] as string;
+      const path = pathOf(request.url);
       const method = methodLabel(request.method);
       const route = matchRoute(request.method, path);
       metrics.observeRequest(method, route, response.status, seconds);

@@ -5,6 +5,13 @@
 // browser sent it from another site (cross-site request protection).
 import { type Cidr, inRanges } from "../cidr";
 
+/** The path of a request URL, without the query string (cheaper than new URL()). */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const query = url.indexOf("?", start);
+  return url.slice(start, query === -1 ? undefined : query);
+}
+
 export interface Peer {
   requestIP(request: Request): { address: string } | null;
 }
