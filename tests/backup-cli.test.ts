@@ -3,13 +3,11 @@
 // their exit codes and messages for bad invocations, and `backup --schedule`
 // as a service that backs up, reports on /metrics and stops on SIGTERM.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { KEY_A, uniquePrefix } from "./support/backup";
+import { MAIN, runMinitwit } from "./support/cli";
 import { freePort, freshDatabase } from "./support/postgres";
 import { keysUnder, startS3, type TestS3 } from "./support/s3";
 import { apiClient, startTestServer, type TestServer } from "./support/server";
-
-const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 
 let s3: TestS3;
 let app: TestServer;
@@ -29,20 +27,8 @@ afterAll(async () => {
   await s3.stop();
 });
 
-/** Runs `minitwit ARGS` with exactly this environment (plus PATH and HOME). */
-async function minitwit(args: string[], env: Record<string, string>) {
-  const proc = Bun.spawn(["bun", MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "silent", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
-}
+/** Runs `minitwit ARGS` with exactly this environment (plus PATH and HOME), quietly. */
+const minitwit = (args: string[], env: Record<string, string>) => runMinitwit(args, { LOG_LEVEL: "silent", ...env });
 
 describe("bad invocations fail clearly", () => {
   const prefix = uniquePrefix("cli-errors");

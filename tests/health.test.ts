@@ -1,15 +1,13 @@
 // /healthz and /readyz on both ports, and `minitwit healthcheck` against
 // ready, unready, silent and absent servers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { loadConfig } from "../src/config";
 import { type RunningServer, startServer } from "../src/http/server";
 import { createLogger } from "../src/log";
 import { applyMigrations } from "../src/migrate";
+import { runMinitwit } from "./support/cli";
 import { freePort, freshDatabase } from "./support/postgres";
 import { startTestServer, type TestServer } from "./support/server";
-
-const root = join(import.meta.dir, "..");
 
 async function get(url: string) {
   const res = await fetch(url);
@@ -80,21 +78,7 @@ describe("minitwit healthcheck", () => {
   const silent = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Promise<Response>(() => {}) });
   afterAll(() => silent.stop(true));
 
-  // Spawned without blocking: the servers under test run in this process.
-  const run = async (args: string[]) => {
-    const proc = Bun.spawn(["bun", "src/main.ts", "healthcheck", ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    return { code, stdout, stderr };
-  };
+  const run = (args: string[]) => runMinitwit(["healthcheck", ...args]);
 
   test.each([
     ["a ready server", 0, () => ["--url", `${ready.web}/readyz`], /ready/],
