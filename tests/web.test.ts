@@ -8,7 +8,7 @@ let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer("postgres");
   const setup = webClient(server.web);
-  for (const name of ["alice", "bob", "carol"]) await setup.register(name);
+  for (const name of ["alice", "bob", "carol", "cursor"]) await setup.register(name);
 });
 afterAll(() => server.stop());
 
@@ -245,6 +245,19 @@ describe("pagination", () => {
     expect(texts(third)).toEqual([5, 4, 3, 2, 1]);
     expect(third).not.toContain('rel="next"');
   }, 60_000);
+
+  // A message id is a 4-byte integer; a larger cursor once reached the database and failed with a 500.
+  test.each([
+    ["/cursor", "2147483647"],
+    ["/cursor", "2147483648"],
+    ["/public", "9999999999"],
+  ])("%s?before=%s, beyond any message id, shows the newest page", async (path, before) => {
+    const c = await signedIn("cursor");
+    await c.post("/add_message", { text: `newest for ${path}?before=${before}` });
+    const res = await c.get(`${path}?before=${before}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toContain(`newest for ${path}?before=${before}`);
+  });
 });
 
 describe("the stylesheet", () => {

@@ -2,6 +2,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { followers } from "../../db/schema";
 import type { Db } from "../database";
+import { preparedPer } from "./prepared";
 import { rows } from "./rows";
 
 /** Outcome of a follow change addressed by usernames. */
@@ -68,11 +69,15 @@ export async function unfollow(db: Db, whoId: number, whomId: number): Promise<v
   await db.delete(followers).where(and(eq(followers.whoId, whoId), eq(followers.whomId, whomId)));
 }
 
-export async function isFollowing(db: Db, whoId: number, whomId: number): Promise<boolean> {
-  const [row] = await db
+const following = preparedPer((db) =>
+  db
     .select({ whoId: followers.whoId })
     .from(followers)
-    .where(and(eq(followers.whoId, whoId), eq(followers.whomId, whomId)))
-    .limit(1);
+    .where(and(eq(followers.whoId, sql.placeholder("whoId")), eq(followers.whomId, sql.placeholder("whomId"))))
+    .prepare("is_following"),
+);
+
+export async function isFollowing(db: Db, whoId: number, whomId: number): Promise<boolean> {
+  const [row] = await following(db).execute({ whoId, whomId });
   return row !== undefined;
 }

@@ -2,9 +2,14 @@
 import { eq, sql } from "drizzle-orm";
 import { latest } from "../../db/schema";
 import type { Db } from "../database";
+import { preparedPer } from "./prepared";
+
+const read = preparedPer((db) =>
+  db.select({ value: latest.value }).from(latest).where(eq(latest.id, 1)).prepare("read_latest"),
+);
 
 export async function readLatest(db: Db): Promise<number | null> {
-  const [row] = await db.select({ value: latest.value }).from(latest).where(eq(latest.id, 1));
+  const [row] = await read(db).execute();
   return row === undefined ? null : Number(row.value);
 }
 

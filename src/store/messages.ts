@@ -1,9 +1,10 @@
 // Queries on messages. Every timeline hides flagged messages and pages by
 // message id (keyset): `before` is the smallest id already shown, so page
 // 1,000 costs what page 1 does.
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, between, eq, lt, sql } from "drizzle-orm";
 import { messages, users } from "../../db/schema";
 import type { Db } from "../database";
+import { preparedPer } from "./prepared";
 import { rows } from "./rows";
 
 export interface TimelineMessage {
@@ -19,6 +20,10 @@ export interface Page {
   /** Only messages with a smaller id than this. */
   readonly before?: number;
 }
+
+// message_id is a 4-byte integer: a cursor beyond it means "from the newest".
+const NO_CURSOR = 2_147_483_647;
+const cursor = (page: Page) => Math.min(page.before ?? NO_CURSOR, NO_CURSOR);
 
 // The timeline indexes (db/schema.ts) hold only unflagged messages, ordered
 // by message_id DESC NULLS LAST. A query gets to use them only when it says
@@ -39,24 +44,43 @@ const timelineColumns = {
   email: users.email,
 };
 
-export async function publicTimeline(db: Db, page: Page): Promise<TimelineMessage[]> {
-  return db
+const publicPage = preparedPer((db) =>
+  db
     .select(timelineColumns)
     .from(messages)
     .innerJoin(users, eq(users.userId, messages.authorId))
-    .where(and(visible, before(page)))
+    .where(and(visible, lt(messages.messageId, sql.placeholder("before"))))
     .orderBy(newestFirst)
-    .limit(page.limit);
+    .limit(sql.placeholder("limit"))
+    .prepare("public_timeline"),
+);
+
+export async function publicTimeline(db: Db, page: Page): Promise<TimelineMessage[]> {
+  return publicPage(db).execute({ before: cursor(page), limit: page.limit });
 }
 
-export async function userTimeline(db: Db, authorId: number, page: Page): Promise<TimelineMessage[]> {
-  return db
+// A user's page asks for `author_id between $1 and $1` and orders by author
+// first, where `author_id = $1` would say the same: a generic plan knows
+// neither the author nor the cursor, and given `author_id = $1 and
+// message_id < $2` PostgreSQL may price walking the public index and
+// filtering by author below reading the author's index. For a small author
+// that walk reads everyone's messages (18,000 rows, 4.7 ms, for an author of
+// 40). Only the author index yields (author_id, message_id desc) order, so
+// this form always reads just the author's page (9 buffers, 0.2 ms).
+const author = sql.placeholder("authorId");
+const userPage = preparedPer((db) =>
+  db
     .select(timelineColumns)
     .from(messages)
     .innerJoin(users, eq(users.userId, messages.authorId))
-    .where(and(eq(messages.authorId, authorId), visible, before(page)))
-    .orderBy(newestFirst)
-    .limit(page.limit);
+    .where(and(between(messages.authorId, author, author), visible, lt(messages.messageId, sql.placeholder("before"))))
+    .orderBy(messages.authorId, newestFirst)
+    .limit(sql.placeholder("limit"))
+    .prepare("user_timeline"),
+);
+
+export async function userTimeline(db: Db, authorId: number, page: Page): Promise<TimelineMessage[]> {
+  return userPage(db).execute({ authorId, before: cursor(page), limit: page.limit });
 }
 
 // How many of the newest messages "my timeline" looks through before it
@@ -79,7 +103,7 @@ const RECENT_WINDOW = sql.raw("3000");
  *    of followed authors, never with the size of the table or the page number.
  */
 export async function homeTimeline(db: Db, userId: number, page: Page): Promise<TimelineMessage[]> {
-  const bound = page.before ?? 2147483647;
+  const bound = cursor(page);
   const size = page.limit;
   const found = await rows<RawMessage>(
     db,
@@ -173,8 +197,4 @@ function fromRaw(r: RawMessage): TimelineMessage {
     username: r.username,
     email: r.email,
   };
-}
-
-function before(page: Page) {
-  return page.before === undefined ? undefined : lt(messages.messageId, page.before);
 }

@@ -1,7 +1,8 @@
 // Queries on users.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { users } from "../../db/schema";
 import type { Db } from "../database";
+import { preparedPer } from "./prepared";
 
 export interface User {
   readonly userId: number;
@@ -10,13 +11,28 @@ export interface User {
   readonly pwHash: string;
 }
 
+const byName = preparedPer((db) =>
+  db
+    .select()
+    .from(users)
+    .where(eq(users.username, sql.placeholder("username")))
+    .prepare("user_by_name"),
+);
+const byId = preparedPer((db) =>
+  db
+    .select()
+    .from(users)
+    .where(eq(users.userId, sql.placeholder("userId")))
+    .prepare("user_by_id"),
+);
+
 export async function userByName(db: Db, username: string): Promise<User | null> {
-  const [user] = await db.select().from(users).where(eq(users.username, username)).limit(1);
+  const [user] = await byName(db).execute({ username });
   return user ?? null;
 }
 
 export async function userById(db: Db, userId: number): Promise<User | null> {
-  const [user] = await db.select().from(users).where(eq(users.userId, userId)).limit(1);
+  const [user] = await byId(db).execute({ userId });
   return user ?? null;
 }
 

@@ -1,0 +1,85 @@
+// The timeline queries' generic plans read the index made for them. MiniTwit's
+// connections plan each statement once, for any parameter values
+// (force_generic_plan), so a plan is chosen without knowing the author or
+// the cursor. This database is shaped to tempt the planner: few authors, one
+// of them busy, so "an average author" looks large enough that walking the
+// public index and filtering by author seems cheap, which for a small
+// author reads every message in the table.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "../db/schema";
+import { type Db, POSTGRES_SESSION_SETTINGS } from "../src/database";
+import { applyMigrations } from "../src/migrate";
+import { publicTimeline, userTimeline } from "../src/store/messages";
+import { freshDatabase } from "./support/postgres";
+
+let recorder: postgres.Sql;
+let planner: postgres.Sql;
+let db: Db;
+let last: { query: string; params: unknown[] } | null = null;
+let small: number;
+let oldestOfSmall: number;
+
+beforeAll(async () => {
+  const url = await freshDatabase();
+  recorder = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    debug: (_connection, query, params) => {
+      last = { query, params: params as unknown[] };
+    },
+  });
+  db = drizzle(recorder, { schema }) as unknown as Db;
+  await applyMigrations(db);
+  await recorder`insert into users (username, email, pw_hash)
+                 select 'author' || g, 'a' || g || '@example.com', 'x' from generate_series(1, 6) g`;
+  // 18,000 messages: author1 wrote 17,960 of them, author6 only 40, spread over time.
+  await recorder`insert into messages (author_id, text, pub_date, flagged)
+                 select case when g % 450 = 0 then 6 else 1 + g % 5 end, 'message ' || g, g, false
+                 from generate_series(1, 18000) g`;
+  await recorder`analyze`;
+  const [row] = await recorder`select min(message_id) as oldest from messages where author_id = 6`;
+  small = 6;
+  oldestOfSmall = Number(row?.oldest);
+  planner = postgres(url, { max: 1, onnotice: () => {}, connection: POSTGRES_SESSION_SETTINGS });
+}, 60_000);
+
+afterAll(async () => {
+  await recorder?.end();
+  await planner?.end();
+});
+
+/** The generic plan, as MiniTwit's connections make it, of the statement `run` sends. */
+async function plan(run: () => Promise<unknown>): Promise<string> {
+  last = null;
+  await run();
+  const captured = last as { query: string; params: unknown[] } | null;
+  if (captured === null) throw new Error("no query was sent");
+  const name = `p_${crypto.randomUUID().replaceAll("-", "")}`;
+  await planner.unsafe(`prepare ${name} as ${captured.query}`);
+  const args = captured.params.map((v) => (typeof v === "number" ? String(v) : `'${String(v).replaceAll("'", "''")}'`));
+  const rows = await planner.unsafe(`explain (analyze, buffers, costs off) execute ${name}(${args.join(", ")})`);
+  return rows.map((r) => r["QUERY PLAN"]).join("\n");
+}
+
+const sharedBuffers = (text: string) => Number(/Buffers: shared hit=(\d+)/.exec(text)?.[1] ?? Number.NaN);
+
+test.each([
+  ["page 1", undefined],
+  ["a later page", () => oldestOfSmall + 450 * 20],
+])("a small author's timeline, %s, reads the author index, not the whole table", async (_page, before) => {
+  const text = await plan(() => userTimeline(db, small, { limit: 30, before: before?.() }));
+  expect(text).toContain("messages_author_idx");
+  expect(text).not.toContain("messages_public_idx");
+  // The author's page and the user row; the table has hundreds of pages.
+  expect(sharedBuffers(text)).toBeLessThan(40);
+});
+
+test("the public timeline, page 1 and a deep page, reads the public index", async () => {
+  for (const before of [undefined, 9_000]) {
+    const text = await plan(() => publicTimeline(db, { limit: 30, before }));
+    expect(text).toContain("messages_public_idx");
+    expect(sharedBuffers(text)).toBeLessThan(200);
+  }
+});
