@@ -65,10 +65,10 @@ export async function runExplain(options: ExplainOptions): Promise<void> {
         false,
       ],
       ["GET /<user>: the user", () => userByName(db, s.author.username), false],
-      ["GET /<user> (user timeline, page 1)", () => userTimeline(db, s.author.userId, { limit: 30 }), false],
+      ["GET /<user> (user timeline, page 1)", () => userTimeline(db, { ...s.author, email: "" }, { limit: 30 }), false],
       [
         "GET /<user>?before=… (page 1,000)",
-        () => userTimeline(db, s.author.userId, { limit: 30, before: s.authorPage1000Before ?? undefined }),
+        () => userTimeline(db, { ...s.author, email: "" }, { limit: 30, before: s.authorPage1000Before ?? undefined }),
         false,
       ],
       ["GET /<user> signed in: the follow box", () => isFollowing(db, reader.userId, s.author.userId), false],

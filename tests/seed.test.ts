@@ -134,11 +134,12 @@ describe("timelines on the seeded data agree with a plain SQL model", () => {
     const [busiest] = await sql`select author_id, u.username from messages join users u on u.user_id = author_id
       group by 1, 2 order by count(*) desc limit 1`;
     const authorId = busiest?.author_id as number;
+    const author = { userId: authorId, username: busiest?.username as string, email: "" };
     expect(ids(await publicTimeline(database.db, { limit: 30, before: 3000 }))).toEqual(await model(null, 3000, 30));
     const own = sql`(${authorId}::int)`;
-    expect(ids(await userTimeline(database.db, authorId, { limit: 30 }))).toEqual(await model(own, 2147483647, 30));
+    expect(ids(await userTimeline(database.db, author, { limit: 30 }))).toEqual(await model(own, 2147483647, 30));
     const deep = (await model(own, 2147483647, 61)).at(-1) as number;
-    expect(ids(await userTimeline(database.db, authorId, { limit: 30, before: deep }))).toEqual(
+    expect(ids(await userTimeline(database.db, author, { limit: 30, before: deep }))).toEqual(
       await model(own, deep, 30),
     );
     const api = await timelineByUsername(database.db, busiest?.username as string, 100);

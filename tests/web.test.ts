@@ -32,6 +32,15 @@ describe("anonymous visitors", () => {
     expect(page).toMatch(/public timeline<\/a> \| <a href="\/register">sign up<\/a> \| <a href="\/login">sign in<\/a>/);
   });
 
+  test.each(["/public", "/alice", "/login", "/register", "/no-such-user"])(
+    "%s is served as an HTML document in UTF-8",
+    async (path) => {
+      const res = await client().get(path);
+      expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(res.body).toStartWith("<!doctype html>");
+    },
+  );
+
   test.each([
     ["GET", "/alice/follow"],
     ["GET", "/alice/unfollow"],

@@ -10,7 +10,7 @@ import type { AppDeps } from "./deps";
 import { fieldSchemas } from "./fields";
 import { clientAddress, isHttps } from "./request-origin";
 import { SignInThrottle } from "./signin-throttle";
-import type { WebContext } from "./web-context";
+import { htmlResponses, type WebContext } from "./web-context";
 
 export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInThrottle()) {
   const { db } = deps.database;
@@ -26,13 +26,14 @@ export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInT
   const frame = (flashes: string[]) => ({ viewer: null, flashes, stylesheet: web.stylesheet });
 
   return new Elysia({ name: "auth-pages" })
-    .get("/login", async ({ cookie, redirect }) => {
+    .use(htmlResponses())
+    .get("/login", async ({ cookie, redirect, html }) => {
       if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
-      return LoginPage({ ...frame(web.takeFlashes(cookie)), error: null, username: "" });
+      return html(LoginPage({ ...frame(web.takeFlashes(cookie)), error: null, username: "" }));
     })
     .post(
       "/login",
-      async ({ cookie, body, request, server, set, redirect }) => {
+      async ({ cookie, body, request, server, set, redirect, html }) => {
         if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
         const username = body.username ?? "";
         const address = clientAddress(server, request, trusted);
@@ -53,7 +54,7 @@ export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInT
         if (user === null || error !== null) {
           throttle.failed(username, address);
           set.status = 200;
-          return LoginPage({ ...frame([]), error, username });
+          return html(LoginPage({ ...frame([]), error, username }));
         }
         throttle.succeeded(username);
         // Legacy hashes (imported databases) become argon2id at first sign-in.
@@ -65,17 +66,17 @@ export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInT
       },
       { body: loginForm },
     )
-    .get("/register", async ({ cookie, redirect }) => {
+    .get("/register", async ({ cookie, redirect, html }) => {
       if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
-      return RegisterPage({ ...frame(web.takeFlashes(cookie)), error: null, username: "", email: "" });
+      return html(RegisterPage({ ...frame(web.takeFlashes(cookie)), error: null, username: "", email: "" }));
     })
     .post(
       "/register",
-      async ({ cookie, body, request, server, redirect }) => {
+      async ({ cookie, body, request, server, redirect, html }) => {
         if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
         const { username = "", email = "", password = "", password2 = "" } = body;
         const error = await signUp(db, { username, email, password, password2 });
-        if (error !== null) return RegisterPage({ ...frame([]), error, username, email });
+        if (error !== null) return html(RegisterPage({ ...frame([]), error, username, email }));
         deps.metrics.registrations.inc();
         web.flash(cookie, "You were successfully registered and can login now", isHttps(server, request, trusted));
         return redirect("/login", 302);

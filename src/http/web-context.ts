@@ -1,5 +1,6 @@
 // What every page handler needs: the signed-in viewer, flash messages that
 // live for exactly one redirect, and the page frame's stylesheet URL.
+import { html } from "@elysiajs/html";
 import type { Cookie } from "elysia";
 import { ErrorPage } from "../../views/error";
 import type { Viewer } from "../../views/layout";
@@ -15,6 +16,15 @@ import {
 } from "./session";
 
 type Jar = Record<string, Cookie<unknown>>;
+
+/**
+ * The `html(page)` response helper for page handlers. Handlers wrap their
+ * page themselves: the plugin's automatic detection trims and inspects every
+ * string response (10 kB for a timeline) to guess whether it is HTML, and
+ * the views already begin with their doctype.
+ */
+export const htmlResponses = () =>
+  html({ autoDetect: false, autoDoctype: false, contentType: "text/html; charset=utf-8" });
 
 export interface WebContext {
   readonly stylesheet: string;

@@ -1,7 +1,6 @@
 // The web pages (spec section 2): timelines, following, posting. Sign-in and
 // sign-up live in auth-pages.ts. Pages are plain HTML forms and links, so
 // every page works without JavaScript.
-import { html } from "@elysiajs/html";
 import { Elysia, t } from "elysia";
 import { TimelinePage } from "../../views/timeline";
 import { HttpError } from "../errors";
@@ -12,7 +11,7 @@ import { authPages } from "./auth-pages";
 import { type AppDeps, unixNow } from "./deps";
 import { fieldSchemas } from "./fields";
 import { isCrossSite, isHttps } from "./request-origin";
-import type { WebContext } from "./web-context";
+import { htmlResponses, type WebContext } from "./web-context";
 
 export const PAGE_SIZE = 30;
 
@@ -35,7 +34,7 @@ export function webPages(deps: AppDeps, web: WebContext) {
 
   return (
     new Elysia({ name: "web-pages" })
-      .use(html())
+      .use(htmlResponses())
       // Forms and the follow links change state: refuse them cross-site.
       .onBeforeHandle(({ request, route }) => {
         const changes = request.method !== "GET" || /\/(un)?follow$|^\/logout$/.test(route);
@@ -46,35 +45,39 @@ export function webPages(deps: AppDeps, web: WebContext) {
       .use(authPages(deps, web))
       .get(
         "/",
-        async ({ cookie, query, redirect }) => {
+        async ({ cookie, query, redirect, html }) => {
           const viewer = await web.viewer(cookie);
           if (viewer === null) return redirect("/public", 302);
           const messages = await homeTimeline(db, viewer.userId, page(query.before));
-          return TimelinePage({
-            kind: "mine",
-            title: "My Timeline",
-            viewer,
-            flashes: web.takeFlashes(cookie),
-            stylesheet: web.stylesheet,
-            messages,
-            olderHref: older("/", messages),
-          });
+          return html(
+            TimelinePage({
+              kind: "mine",
+              title: "My Timeline",
+              viewer,
+              flashes: web.takeFlashes(cookie),
+              stylesheet: web.stylesheet,
+              messages,
+              olderHref: older("/", messages),
+            }),
+          );
         },
         { query: pageQuery },
       )
       .get(
         "/public",
-        async ({ cookie, query }) => {
+        async ({ cookie, query, html }) => {
           const messages = await publicTimeline(db, page(query.before));
-          return TimelinePage({
-            kind: "public",
-            title: "Public Timeline",
-            viewer: await web.viewer(cookie),
-            flashes: web.takeFlashes(cookie),
-            stylesheet: web.stylesheet,
-            messages,
-            olderHref: older("/public", messages),
-          });
+          return html(
+            TimelinePage({
+              kind: "public",
+              title: "Public Timeline",
+              viewer: await web.viewer(cookie),
+              flashes: web.takeFlashes(cookie),
+              stylesheet: web.stylesheet,
+              messages,
+              olderHref: older("/public", messages),
+            }),
+          );
         },
         { query: pageQuery },
       )
@@ -95,26 +98,28 @@ export function webPages(deps: AppDeps, web: WebContext) {
       )
       .get(
         "/:username",
-        async ({ cookie, params, query }) => {
+        async ({ cookie, params, query, html }) => {
           const profile = await userByName(db, params.username);
           if (profile === null) throw new HttpError(404, `There is no user named "${params.username}"`);
           const viewer = await web.viewer(cookie);
           const [messages, following] = await Promise.all([
-            userTimeline(db, profile.userId, page(query.before)),
+            userTimeline(db, profile, page(query.before)),
             viewer && viewer.userId !== profile.userId ? isFollowing(db, viewer.userId, profile.userId) : false,
           ]);
           const relation = viewer?.userId === profile.userId ? "self" : following ? "following" : "not-following";
-          return TimelinePage({
-            kind: "user",
-            profile: profile.username,
-            relation,
-            title: `${profile.username}'s Timeline`,
-            viewer,
-            flashes: web.takeFlashes(cookie),
-            stylesheet: web.stylesheet,
-            messages,
-            olderHref: older(`/${encodeURIComponent(profile.username)}`, messages),
-          });
+          return html(
+            TimelinePage({
+              kind: "user",
+              profile: profile.username,
+              relation,
+              title: `${profile.username}'s Timeline`,
+              viewer,
+              flashes: web.takeFlashes(cookie),
+              stylesheet: web.stylesheet,
+              messages,
+              olderHref: older(`/${encodeURIComponent(profile.username)}`, messages),
+            }),
+          );
         },
         { query: pageQuery },
       )

@@ -66,21 +66,28 @@ export async function publicTimeline(db: Db, page: Page): Promise<TimelineMessag
 // filtering by author below reading the author's index. For a small author
 // that walk reads everyone's messages (18,000 rows, 4.7 ms, for an author of
 // 40). Only the author index yields (author_id, message_id desc) order, so
-// this form always reads just the author's page (9 buffers, 0.2 ms).
+// this form always reads just the author's page (9 buffers, 0.2 ms). The
+// author's name and email come from the caller, who has looked the author up
+// already: joining users here would let the planner rediscover the equality.
 const author = sql.placeholder("authorId");
 const userPage = preparedPer((db) =>
   db
-    .select(timelineColumns)
+    .select({ messageId: messages.messageId, text: messages.text, pubDate: messages.pubDate })
     .from(messages)
-    .innerJoin(users, eq(users.userId, messages.authorId))
     .where(and(between(messages.authorId, author, author), visible, lt(messages.messageId, sql.placeholder("before"))))
     .orderBy(messages.authorId, newestFirst)
     .limit(sql.placeholder("limit"))
     .prepare("user_timeline"),
 );
 
-export async function userTimeline(db: Db, authorId: number, page: Page): Promise<TimelineMessage[]> {
-  return userPage(db).execute({ authorId, before: cursor(page), limit: page.limit });
+/** The author's messages, newest first. */
+export async function userTimeline(
+  db: Db,
+  author: { readonly userId: number; readonly username: string; readonly email: string },
+  page: Page,
+): Promise<TimelineMessage[]> {
+  const found = await userPage(db).execute({ authorId: author.userId, before: cursor(page), limit: page.limit });
+  return found.map((m) => ({ ...m, username: author.username, email: author.email }));
 }
 
 // How many of the newest messages "my timeline" looks through before it
