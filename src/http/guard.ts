@@ -77,9 +77,9 @@ export function guard(deps: AppDeps, isApi: (path: string) => boolean, events: G
         return refuse(413, `The request body is too large (at most ${security.maxBodyBytes} bytes)`);
       }
 
-      const client = clientAddress(server, request, trustedProxies);
-      if (api && security.simulatorAllow !== null && !inRanges(client, security.simulatorAllow)) {
-        log.warn({ client, path, method: request.method }, "request refused by SIMULATOR_ALLOW");
+      const client = () => clientAddress(server, request, trustedProxies);
+      if (api && security.simulatorAllow !== null && !inRanges(client(), security.simulatorAllow)) {
+        log.warn({ client: client(), path, method: request.method }, "request refused by SIMULATOR_ALLOW");
         events.allowListRefused?.();
         return refuse(403, "This address may not use the API");
       }
@@ -88,7 +88,7 @@ export function guard(deps: AppDeps, isApi: (path: string) => boolean, events: G
       // and form posts are.
       const limited = api ? !isSimulator(request.headers.get("authorization")) : request.method === "POST";
       if (limited) {
-        const wait = limiter.take(client);
+        const wait = limiter.take(client());
         if (wait > 0) {
           events.rateLimited?.();
           set.headers["retry-after"] = String(wait);

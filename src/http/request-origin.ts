@@ -16,8 +16,17 @@ export interface Peer {
   requestIP(request: Request): { address: string } | null;
 }
 
+// Asking the server for a request's peer address costs a system call and an
+// object; the guard, the sign-in throttle and the access line all need it.
+const peers = new WeakMap<Request, string>();
+
 export function socketAddress(server: Peer | null | undefined, request: Request): string {
-  return server?.requestIP(request)?.address ?? "unknown";
+  let address = peers.get(request);
+  if (address === undefined) {
+    address = server?.requestIP(request)?.address ?? "unknown";
+    peers.set(request, address);
+  }
+  return address;
 }
 
 /**
