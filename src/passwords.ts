@@ -6,8 +6,49 @@ import { legacyHashKind, verifyLegacyPassword } from "./ops/legacy-passwords";
 // OWASP's recommended argon2id minimum (19 MiB, 2 passes, 1 lane).
 const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
+/**
+ * Runs at most `limit` tasks at once, the others in arrival order.
+ */
+export class Slots {
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next task, or give it back.
+      const next = this.queue.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+
+  /** Tasks running now. */
+  active(): number {
+    return this.running;
+  }
+}
+
+// One argon2id computation at a time per process. Each holds 19 MiB while it
+// runs, and the runtime's thread pool would run one per core of the host,
+// however few of them the container may use (the stack gives a replica one
+// CPU): more at once finish no sooner, they only add 19 MiB each. Sign-up
+// capacity grows with replicas instead, and a burst of sign-ups or sign-ins
+// costs a process the same memory as one.
+const argon2 = new Slots(1);
+
+/** argon2id hashes and checks running now; never more than one. */
+export function argon2Running(): number {
+  return argon2.active();
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, OPTIONS);
+  return argon2.run(() => hash(password, OPTIONS));
 }
 
 /**
@@ -18,7 +59,7 @@ export async function verifyPassword(stored: string, password: string): Promise<
   if (legacyHashKind(stored) !== null) return verifyLegacyPassword(stored, password);
   if (!stored.startsWith("$argon2")) return false;
   try {
-    return await verify(stored, password);
+    return await argon2.run(() => verify(stored, password));
   } catch {
     return false;
   }
