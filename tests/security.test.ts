@@ -3,11 +3,9 @@
 // proxies, a simulator allow-list that says what it refuses, caps on bodies
 // and fields, a rate limit, and no public default token in production.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { createLogger } from "../src/log";
+import { runMinitwit } from "./support/cli";
 import { apiClient, SIMULATOR_AUTH, startTestServer, type TestServer } from "./support/server";
-
-const main = join(import.meta.dir, "..", "src", "main.ts");
 
 function capturingLogger() {
   const lines: Record<string, unknown>[] = [];
@@ -191,31 +189,24 @@ describe("behind a trusted proxy", () => {
 });
 
 describe("secrets", () => {
-  const serve = (env: Record<string, string>) =>
-    Bun.spawnSync(["bun", main, "serve", "--port", "0", "--api-port", "0"], {
-      env: { PATH: process.env.PATH ?? "/usr/bin", DATA_DIR: "/nonexistent/should-not-be-created", ...env },
-      stderr: "pipe",
-      stdout: "pipe",
-      timeout: 20_000,
+  test("serve refuses to start in production with the public default simulator token", async () => {
+    const res = await runMinitwit(["serve", "--port", "0", "--api-port", "0"], {
+      NODE_ENV: "production",
+      DATA_DIR: "/nonexistent/should-not-be-created",
     });
-
-  test("serve refuses to start in production with the public default simulator token", () => {
-    const res = serve({ NODE_ENV: "production" });
-    expect(res.exitCode).toBe(1);
-    expect(res.stderr.toString()).toContain("SIMULATOR_TOKEN is the public course default");
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("SIMULATOR_TOKEN is the public course default");
   });
 
-  test("check-allow says whether an address would pass", () => {
+  test("check-allow says whether an address would pass", async () => {
     const run = (...args: string[]) =>
-      Bun.spawnSync(["bun", main, "check-allow", ...args], {
-        env: { PATH: process.env.PATH ?? "/usr/bin", SIMULATOR_ALLOW: "10.0.0.0/8,2001:db8::/32" },
-      });
-    const ok = run("10.20.30.40", "2001:db8::1");
-    expect(ok.exitCode).toBe(0);
-    expect(ok.stdout.toString()).toContain("allowed 10.20.30.40 (in 10.0.0.0/8)");
-    const refused = run("192.0.2.1");
-    expect(refused.exitCode).toBe(1);
-    expect(refused.stdout.toString()).toContain("refused 192.0.2.1");
-    expect(run("not-an-ip").exitCode).toBe(2);
+      runMinitwit(["check-allow", ...args], { SIMULATOR_ALLOW: "10.0.0.0/8,2001:db8::/32" });
+    const ok = await run("10.20.30.40", "2001:db8::1");
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("allowed 10.20.30.40 (in 10.0.0.0/8)");
+    const refused = await run("192.0.2.1");
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain("refused 192.0.2.1");
+    expect((await run("not-an-ip")).code).toBe(2);
   });
 });
