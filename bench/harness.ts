@@ -175,6 +175,49 @@ async function waitReady(url: string, child: Bun.Subprocess, timeoutMs: number):
   return false;
 }
 
+/**
+ * The yardstick of `bun run bench --bare` (bench/bare-server.ts) on a
+ * database MiniTwit's migrations have prepared; one port serves as both.
+ */
+export async function startBareServer(databaseUrl: string): Promise<BenchServer> {
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? tmpdir(),
+    DATABASE_URL: databaseUrl,
+  };
+  const migrate = Bun.spawn([process.execPath, "src/main.ts", "migrate"], { cwd: REPOSITORY, env, stdout: "ignore" });
+  if ((await migrate.exited) !== 0) throw new Error("migrating the yardstick's database failed");
+  const port = await freePort();
+  const started = performance.now();
+  const child = Bun.spawn([process.execPath, "bench/bare-server.ts"], {
+    cwd: REPOSITORY,
+    env: { ...env, PORT: String(port) },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const stderr = tail(child.stderr);
+  const url = `http://127.0.0.1:${port}`;
+  if (!(await waitReady(`${url}/readyz`, child, 30_000))) {
+    child.kill("SIGKILL");
+    throw new Error(`the bare server did not become ready:\n${stderr()}`);
+  }
+  // It keeps no files; an empty directory keeps the BenchServer contract.
+  const dataDir = mkdtempSync(join(tmpdir(), "minitwit-bench-bare-"));
+  return {
+    pid: child.pid,
+    api: url,
+    web: url,
+    dataDir,
+    startupMs: Math.round((performance.now() - started) * 10) / 10,
+    token: "",
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Counters of the database server: commits and the `latest` row's writes, for per-request figures. */
 export async function databaseCounters(url: string): Promise<{ commits: number; latestWrites: number }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });

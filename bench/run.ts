@@ -5,6 +5,7 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 // child process, runs the benchmark, prints the report, and cleans up.
 //
 //   bun run bench [replay] [--pglite] [--close] [--concurrency N] [--rows N] [--reads R]
+//   bun run bench --bare [--close] [--concurrency N]   the same writes against bench/bare-server.ts, a yardstick
 //   bun run bench timelines [--users N] [--messages N]   reads at 1,000,000 messages
 //   bun run bench explain [--users N] [--messages N]     the plans of the timeline queries
 //   bun run bench startup                                start to ready, 10 times
@@ -17,7 +18,7 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 // e.g. synchronous_commit=off, as an operator would set them), --json.
 import { parseArgs } from "node:util";
 import { runExplain } from "./explain";
-import { databaseCounters, removeDir, startBenchPostgres, startMiniTwit } from "./harness";
+import { databaseCounters, removeDir, startBareServer, startBenchPostgres, startMiniTwit } from "./harness";
 import { runLatest } from "./latest";
 import { DEFAULTS, formatReport, replay } from "./replay";
 import { summarize } from "./stats";
@@ -28,6 +29,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     pglite: { type: "boolean" },
+    bare: { type: "boolean" },
     close: { type: "boolean" },
     concurrency: { type: "string" },
     rows: { type: "string" },
@@ -103,12 +105,16 @@ async function runReplay(): Promise<void> {
   const pg = values.pglite ? null : await startBenchPostgres(common.durable);
   const created = pg === null ? null : await pg.createDatabase("minitwit");
   const databaseUrl = created === null ? null : withParams(created);
-  const server = await startMiniTwit({ ...common, databaseUrl });
+  if (values.bare && (databaseUrl === null || values.reads !== undefined)) {
+    throw new Error("--bare runs on PostgreSQL and replays the writes only (no --pglite, no --reads)");
+  }
+  const server = values.bare
+    ? await startBareServer(databaseUrl as string)
+    : await startMiniTwit({ ...common, databaseUrl });
   let failed = false;
   try {
-    console.error(
-      `MiniTwit (${pg === null ? "PGlite" : "PostgreSQL"}) ready in ${server.startupMs} ms, pid ${server.pid}`,
-    );
+    const what = values.bare ? "the bare yardstick" : `MiniTwit (${pg === null ? "PGlite" : "PostgreSQL"})`;
+    console.error(`${what} ready in ${server.startupMs} ms, pid ${server.pid}`);
     const before = databaseUrl === null ? null : await databaseCounters(databaseUrl);
     const pgCpuBefore = pg?.cpuSeconds() ?? 0;
     const report = await replay({

@@ -4,8 +4,11 @@
 // figure docs/performance.md quotes. Nothing here is timed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import postgres from "postgres";
+import { startBareServer } from "../bench/harness";
 import type { ReplayReport } from "../bench/replay";
 import { ScenarioSchedule } from "../bench/schedule";
+import { freshDatabase } from "./support/postgres";
 import { type Action, loadScenario } from "./support/scenario";
 import { apiClient, startTestServer, type TestServer } from "./support/server";
 
@@ -105,4 +108,29 @@ describe("bun bench/replay.ts", () => {
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.toString()).toContain("--concurrency must be a whole number");
   });
+});
+
+describe("the bare yardstick (bench/bare-server.ts)", () => {
+  test(`answers the first ${ROWS} rows as MiniTwit does and stores every tweet`, async () => {
+    const url = await freshDatabase();
+    const bare = await startBareServer(url);
+    try {
+      const script = join(import.meta.dir, "..", "bench", "replay.ts");
+      const child = Bun.spawn(
+        [process.execPath, script, "--url", bare.api, "--rows", String(ROWS), "--concurrency", "8", "--json"],
+        { stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+      expect(code).toBe(0);
+      const report = JSON.parse(out) as ReplayReport;
+      expect(report.errors).toBe(0);
+      expect(report.requests).toBe(ROWS);
+    } finally {
+      await bare.stop();
+    }
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    const [row] = await sql`select count(*)::int as n from messages`;
+    await sql.end();
+    expect(row?.n).toBe((await loadScenario(ROWS)).filter((a) => a.command === "tweet").length);
+  }, 120_000);
 });
