@@ -6,7 +6,10 @@
 // `latest` kept in memory only. `bun run bench --bare` replays the scenario
 // against it.
 //
-//   PORT=8081 DATABASE_URL=postgres://… bun bench/bare-server.ts
+//   PORT=8081 DATABASE_URL=postgres://… [HASH_PASSWORDS=0] bun bench/bare-server.ts
+//
+// HASH_PASSWORDS=0 stores a fixed string instead of an argon2id hash, to show
+// what the hashing costs (`bun run bench --bare --no-hash`).
 import { Algorithm, hash } from "@node-rs/argon2";
 import postgres from "postgres";
 
@@ -15,6 +18,7 @@ const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2,
 const databaseUrl = process.env.DATABASE_URL;
 if (databaseUrl === undefined) throw new Error("DATABASE_URL is required");
 const sql = postgres(databaseUrl, { max: 10, connection: { plan_cache_mode: "force_generic_plan" } });
+const hashPasswords = process.env.HASH_PASSWORDS !== "0";
 let latest = -1;
 
 const empty = (status: number) => new Response(null, { status });
@@ -34,7 +38,7 @@ async function handle(request: Request): Promise<Response> {
   if (request.method !== "POST") return empty(405);
   const body = (await request.json()) as Record<string, string | undefined>;
   if (path === "/register") {
-    const pwHash = await hash(body.pwd ?? "", ARGON2);
+    const pwHash = hashPasswords ? await hash(body.pwd ?? "", ARGON2) : "not hashed";
     const created = await sql`insert into users (username, email, pw_hash)
       values (${body.username ?? ""}, ${body.email ?? ""}, ${pwHash})
       on conflict (username) do nothing returning user_id`;

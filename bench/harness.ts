@@ -179,7 +179,7 @@ async function waitReady(url: string, child: Bun.Subprocess, timeoutMs: number):
  * The yardstick of `bun run bench --bare` (bench/bare-server.ts) on a
  * database MiniTwit's migrations have prepared; one port serves as both.
  */
-export async function startBareServer(databaseUrl: string): Promise<BenchServer> {
+export async function startBareServer(databaseUrl: string, hashPasswords = true): Promise<BenchServer> {
   const env = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
@@ -191,7 +191,7 @@ export async function startBareServer(databaseUrl: string): Promise<BenchServer>
   const started = performance.now();
   const child = Bun.spawn([process.execPath, "bench/bare-server.ts"], {
     cwd: REPOSITORY,
-    env: { ...env, PORT: String(port) },
+    env: { ...env, PORT: String(port), HASH_PASSWORDS: hashPasswords ? "1" : "0" },
     stdout: "ignore",
     stderr: "pipe",
   });

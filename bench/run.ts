@@ -5,7 +5,7 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 // child process, runs the benchmark, prints the report, and cleans up.
 //
 //   bun run bench [replay] [--pglite] [--close] [--concurrency N] [--rows N] [--reads R]
-//   bun run bench --bare [--close] [--concurrency N]   the same writes against bench/bare-server.ts, a yardstick
+//   bun run bench --bare [--no-hash] [--close] [--concurrency N]   the same writes against bench/bare-server.ts, a yardstick
 //   bun run bench timelines [--users N] [--messages N]   reads at 1,000,000 messages
 //   bun run bench explain [--users N] [--messages N]     the plans of the timeline queries
 //   bun run bench startup                                start to ready, 10 times
@@ -30,6 +30,7 @@ const { values, positionals } = parseArgs({
   options: {
     pglite: { type: "boolean" },
     bare: { type: "boolean" },
+    "no-hash": { type: "boolean" },
     close: { type: "boolean" },
     concurrency: { type: "string" },
     rows: { type: "string" },
@@ -109,7 +110,7 @@ async function runReplay(): Promise<void> {
     throw new Error("--bare runs on PostgreSQL and replays the writes only (no --pglite, no --reads)");
   }
   const server = values.bare
-    ? await startBareServer(databaseUrl as string)
+    ? await startBareServer(databaseUrl as string, values["no-hash"] !== true)
     : await startMiniTwit({ ...common, databaseUrl });
   let failed = false;
   try {
