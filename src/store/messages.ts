@@ -69,12 +69,18 @@ export async function publicTimeline(db: Db, page: Page): Promise<TimelineMessag
 // this form always reads just the author's page (9 buffers, 0.2 ms). The
 // author's name and email come from the caller, who has looked the author up
 // already: joining users here would let the planner rediscover the equality.
-const author = sql.placeholder("authorId");
+const authorParam = sql.placeholder("authorId");
 const userPage = preparedPer((db) =>
   db
     .select({ messageId: messages.messageId, text: messages.text, pubDate: messages.pubDate })
     .from(messages)
-    .where(and(between(messages.authorId, author, author), visible, lt(messages.messageId, sql.placeholder("before"))))
+    .where(
+      and(
+        between(messages.authorId, authorParam, authorParam),
+        visible,
+        lt(messages.messageId, sql.placeholder("before")),
+      ),
+    )
     .orderBy(messages.authorId, newestFirst)
     .limit(sql.placeholder("limit"))
     .prepare("user_timeline"),
