@@ -46,6 +46,9 @@ export const messages = pgTable(
     index("messages_public_idx").on(t.messageId.desc()).where(sql`${t.flagged} = false`),
     // A user's timeline, and each followed author's slice of "my timeline".
     index("messages_author_idx").on(t.authorId, t.messageId.desc()).where(sql`${t.flagged} = false`),
+    // The flagged few, for moderators: with the author index above, an
+    // author's messages flagged or not without reading the table.
+    index("messages_flagged_idx").on(t.authorId, t.messageId.desc()).where(sql`${t.flagged} = true`),
   ],
 );
 

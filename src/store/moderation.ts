@@ -1,8 +1,9 @@
 // Moderation: hiding messages (the original's flag_tool) and the audit trail
 // of who did it.
-import { and, count, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { messages, moderationEvents, users } from "../../db/schema";
 import type { Db } from "../database";
+import { rows } from "./rows";
 
 export type FlagAction = "flag" | "unflag";
 
@@ -48,25 +49,66 @@ export interface MessageFilter {
 
 /** Messages newest first, flagged ones included, for moderators. */
 export async function listMessages(db: Db, filter: MessageFilter): Promise<ListedMessage[]> {
+  if (filter.username !== undefined) return authorMessages(db, filter.username, filter);
   return db
-    .select({
-      messageId: messages.messageId,
-      author: users.username,
-      pubDate: messages.pubDate,
-      flagged: messages.flagged,
-      text: messages.text,
-    })
+    .select(listedColumns)
     .from(messages)
     .innerJoin(users, eq(users.userId, messages.authorId))
     .where(
       and(
-        filter.username === undefined ? undefined : eq(users.username, filter.username),
-        filter.flaggedOnly ? eq(messages.flagged, true) : undefined,
+        // Written out, not bound: only a literal lets the planner use the flagged index.
+        filter.flaggedOnly ? sql`${messages.flagged} = true` : undefined,
         filter.before === undefined ? undefined : lt(messages.messageId, filter.before),
       ),
     )
     .orderBy(desc(messages.messageId))
     .limit(filter.limit);
+}
+
+const listedColumns = {
+  messageId: messages.messageId,
+  author: users.username,
+  pubDate: messages.pubDate,
+  flagged: messages.flagged,
+  text: messages.text,
+};
+
+/**
+ * One author's messages: the newest of their unflagged ones (the author
+ * index) and of their flagged ones (the flagged index), merged. Filtering
+ * the whole table by author instead walked all 1,000,000 messages of a
+ * seeded database for an author of a few (0.4 s). `between` rather than `=`
+ * keeps each index's (author, id) order in the generic plan, as in
+ * store/messages.ts.
+ */
+async function authorMessages(db: Db, username: string, filter: MessageFilter): Promise<ListedMessage[]> {
+  const before = Math.min(filter.before ?? 2_147_483_647, 2_147_483_647);
+  const found = await rows<{ message_id: number; author: string; pub_date: string; flagged: boolean; text: string }>(
+    db,
+    sql`with a as (select user_id from users where username = ${username}),
+        ids as (
+          (select message_id from messages
+           where flagged = false and message_id < ${before}
+             and author_id between (select user_id from a) and (select user_id from a)
+           order by author_id, message_id desc nulls last limit ${filter.limit})
+          union all
+          (select message_id from messages
+           where flagged = true and message_id < ${before}
+             and author_id between (select user_id from a) and (select user_id from a)
+           order by author_id, message_id desc nulls last limit ${filter.limit}))
+        select m.message_id, u.username as author, m.pub_date, m.flagged, m.text
+        from ids join messages m on m.message_id = ids.message_id
+        join users u on u.user_id = m.author_id
+        where ${filter.flaggedOnly ? sql`m.flagged = true` : sql`true`}
+        order by m.message_id desc limit ${filter.limit}`,
+  );
+  return found.map((r) => ({
+    messageId: Number(r.message_id),
+    author: r.author,
+    pubDate: Number(r.pub_date),
+    flagged: r.flagged,
+    text: r.text,
+  }));
 }
 
 /** Moderation events so far, per action (a small table: counted directly). */

@@ -1,0 +1,1 @@
+CREATE INDEX "messages_flagged_idx" ON "messages" USING btree ("author_id","message_id" DESC NULLS LAST) WHERE "messages"."flagged" = true;
