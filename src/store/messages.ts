@@ -23,7 +23,11 @@ export interface Page {
 
 // message_id is a 4-byte integer: a cursor beyond it means "from the newest".
 const NO_CURSOR = 2_147_483_647;
-const cursor = (page: Page) => Math.min(page.before ?? NO_CURSOR, NO_CURSOR);
+
+/** The `message_id <` bound of a page: its cursor, or above every id when it has none or one out of range. */
+export function cursor(page: { readonly before?: number }): number {
+  return Math.min(page.before ?? NO_CURSOR, NO_CURSOR);
+}
 
 // The timeline indexes (db/schema.ts) hold only unflagged messages, ordered
 // by message_id DESC NULLS LAST. A query gets to use them only when it says

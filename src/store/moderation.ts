@@ -3,6 +3,7 @@
 import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { messages, moderationEvents, users } from "../../db/schema";
 import type { Db } from "../database";
+import { cursor } from "./messages";
 import { rows } from "./rows";
 
 export type FlagAction = "flag" | "unflag";
@@ -82,7 +83,7 @@ const listedColumns = {
  * store/messages.ts.
  */
 async function authorMessages(db: Db, username: string, filter: MessageFilter): Promise<ListedMessage[]> {
-  const before = Math.min(filter.before ?? 2_147_483_647, 2_147_483_647);
+  const before = cursor(filter);
   const found = await rows<{ message_id: number; author: string; pub_date: string; flagged: boolean; text: string }>(
     db,
     sql`with a as (select user_id from users where username = ${username}),
