@@ -153,7 +153,8 @@ async function version(conn: postgres.ReservedSql): Promise<string> {
   return String(row?.server_version ?? "?");
 }
 
-function literal(value: unknown): string {
+/** A bound value written into SQL, for EXECUTE of a prepared statement. */
+export function literal(value: unknown): string {
   if (typeof value === "number" || typeof value === "bigint") return String(value);
   if (typeof value === "boolean") return value ? "true" : "false";
   return `'${String(value).replaceAll("'", "''")}'`;

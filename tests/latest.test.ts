@@ -19,18 +19,23 @@ beforeAll(async () => {
 });
 afterAll(() => database.close());
 
-/** The database, counting the statements sent through it. */
-function counted(db: Db): { db: Db; statements: () => number } {
-  let statements = 0;
-  const proxy = new Proxy(db, {
+/** The database with each `execute` (the tracker's one way in) passed through `around`. */
+function intercepted(db: Db, around: (execute: () => Promise<unknown>) => Promise<unknown>): Db {
+  return new Proxy(db, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
       if (key !== "execute" || typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        statements++;
-        return value.apply(target, args);
-      };
+      return (...args: unknown[]) => around(() => value.apply(target, args));
     },
+  });
+}
+
+/** The database, counting the statements sent through it. */
+function counted(db: Db): { db: Db; statements: () => number } {
+  let statements = 0;
+  const proxy = intercepted(db, (execute) => {
+    statements++;
+    return execute();
   });
   return { db: proxy, statements: () => statements };
 }
@@ -74,13 +79,9 @@ test("a reader gets the newest value without waiting out the interval", async ()
 
 test("a failed write does not stop the next value from being stored", async () => {
   let failing = true;
-  const flaky = new Proxy(database.db, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (key !== "execute" || typeof value !== "function") return value;
-      return (...args: unknown[]) => (failing ? Promise.reject(new Error("database away")) : value.apply(target, args));
-    },
-  });
+  const flaky = intercepted(database.db, (execute) =>
+    failing ? Promise.reject(new Error("database away")) : execute(),
+  );
   const tracker = new LatestTracker(flaky, log, 0);
   tracker.record(777);
   await tracker.flush();
