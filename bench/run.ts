@@ -103,12 +103,14 @@ switch (mode) {
 }
 
 async function runReplay(): Promise<void> {
+  // Checked before a PostgreSQL is started, so a refusal leaves nothing running.
+  if (values["no-hash"] && !values.bare) throw new Error("--no-hash applies to --bare only");
+  if (values.bare && (values.pglite || values.reads !== undefined)) {
+    throw new Error("--bare runs on PostgreSQL and replays the writes only (no --pglite, no --reads)");
+  }
   const pg = values.pglite ? null : await startBenchPostgres(common.durable);
   const created = pg === null ? null : await pg.createDatabase("minitwit");
   const databaseUrl = created === null ? null : withParams(created);
-  if (values.bare && (databaseUrl === null || values.reads !== undefined)) {
-    throw new Error("--bare runs on PostgreSQL and replays the writes only (no --pglite, no --reads)");
-  }
   const server = values.bare
     ? await startBareServer(databaseUrl as string, values["no-hash"] !== true)
     : await startMiniTwit({ ...common, databaseUrl });
