@@ -62,7 +62,7 @@ export interface SecuritySettings {
   readonly allowDefaultSimulatorToken: boolean;
 }
 
-/** S3 settings as given; `requireS3` (src/ops/s3.ts) says which are missing. */
+/** S3 settings as given; `requireS3` (src/backup/s3.ts) says which are missing. */
 export interface S3Settings {
   readonly endpoint: string | null;
   readonly bucket: string | null;

@@ -5,9 +5,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { requireS3 } from "../src/backup/s3";
 import { loadConfig } from "../src/config";
 import { ConfigError } from "../src/errors";
-import { requireS3 } from "../src/ops/s3";
 
 const dir = mkdtempSync(join(tmpdir(), "minitwit-backup-config-"));
 const KEY_BYTES = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1);

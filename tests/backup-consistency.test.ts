@@ -4,8 +4,8 @@
 // history appears as an unbroken prefix (nothing later without everything
 // earlier).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { runBackup } from "../src/ops/backup";
-import { runRestore } from "../src/ops/restore";
+import { runBackup } from "../src/backup/backup";
+import { runRestore } from "../src/backup/restore";
 import { backupConfig, client, orphans, rowCounts, uniquePrefix } from "./support/backup";
 import { freshDatabase } from "./support/postgres";
 import { startS3, type TestS3 } from "./support/s3";

@@ -3,7 +3,7 @@
 // duplicated or foreign frames, a cut) is caught, as is a wrong key.
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { checkEncryptionKey, decryptStream, ENCRYPTION_HEADER_SIZE, encryptStream } from "../src/ops/backup-crypto";
+import { checkEncryptionKey, decryptStream, ENCRYPTION_HEADER_SIZE, encryptStream } from "../src/backup/crypto";
 
 const KEY = new Uint8Array(randomBytes(32));
 const OTHER_KEY = new Uint8Array(randomBytes(32));

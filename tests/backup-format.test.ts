@@ -2,7 +2,7 @@
 // with its row counts, the load order respects foreign keys, and a stream
 // that is cut, reordered or miscounted is refused instead of half-read.
 import { describe, expect, test } from "bun:test";
-import { type ContainerEvent, decodeContainer, encodeContainer, loadOrder } from "../src/ops/backup-format";
+import { type ContainerEvent, decodeContainer, encodeContainer, loadOrder } from "../src/backup/format";
 
 const encoder = new TextEncoder();
 

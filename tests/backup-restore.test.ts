@@ -5,8 +5,8 @@
 // not grow with the size of the backup.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { measureBackupMemory } from "../bench/backup-memory";
-import { runBackup } from "../src/ops/backup";
-import { runRestore } from "../src/ops/restore";
+import { runBackup } from "../src/backup/backup";
+import { runRestore } from "../src/backup/restore";
 import { backupConfig, client, contents, KEY_A, KEY_B, uniquePrefix } from "./support/backup";
 import { freshDatabase } from "./support/postgres";
 import { startS3, type TestS3 } from "./support/s3";

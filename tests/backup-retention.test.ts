@@ -2,9 +2,9 @@
 // the database being backed up, payload and manifest, and never the newest
 // complete backup, however old. Real backups with controlled clocks.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { runBackup } from "../src/ops/backup";
-import { expiredBackups, pruneBackups, type StoredBackup } from "../src/ops/backup-catalog";
-import { requireS3 } from "../src/ops/s3";
+import { runBackup } from "../src/backup/backup";
+import { expiredBackups, pruneBackups, type StoredBackup } from "../src/backup/catalog";
+import { requireS3 } from "../src/backup/s3";
 import { backupConfig, uniquePrefix } from "./support/backup";
 import { freshDatabase } from "./support/postgres";
 import { keysUnder, startS3, type TestS3 } from "./support/s3";

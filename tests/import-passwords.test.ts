@@ -4,8 +4,8 @@
 // generate_password_hash (pbkdf2 methods, 8-character salts); the unsalted
 // one is Python's hashlib.sha256(...).hexdigest().
 import { expect, test } from "bun:test";
-import { legacyHashKind, WERKZEUG_DEFAULT_ITERATIONS } from "../src/ops/legacy-passwords";
 import { hashPassword, needsRehash, verifyPassword } from "../src/passwords";
+import { legacyHashKind, WERKZEUG_DEFAULT_ITERATIONS } from "../src/passwords/legacy";
 
 const LEGACY = [
   {

@@ -27,8 +27,8 @@ const EXPORTED_ELSEWHERE: Record<string, string> = {
   up: "Prometheus itself, for every target it scrapes",
   node_filesystem_avail_bytes: "node-exporter, on every node",
   node_filesystem_size_bytes: "node-exporter, on every node",
-  minitwit_backup_last_success_timestamp_seconds: "the backup job (src/ops/backup-schedule.ts)",
-  minitwit_backup_last_size_bytes: "the backup job (src/ops/backup-schedule.ts)",
+  minitwit_backup_last_success_timestamp_seconds: "the backup job (src/backup/schedule.ts)",
+  minitwit_backup_last_size_bytes: "the backup job (src/backup/schedule.ts)",
 };
 
 function tool(args: string[], cwd = monitoring) {

@@ -8,8 +8,8 @@ import postgres from "postgres";
 import { migrate } from "../src/cli/migrate";
 import { replicate } from "../src/cli/replicate";
 import { loadConfig } from "../src/config";
-import { connect, type Sql } from "../src/ops/replicate-catalog";
-import { type CutoverStep, cutover } from "../src/ops/replicate-cutover";
+import { connect, type Sql } from "../src/replicate/catalog";
+import { type CutoverStep, cutover } from "../src/replicate/cutover";
 import { type Cluster, freshDatabase, startCluster } from "./support/postgres";
 
 const root = join(import.meta.dir, "..");

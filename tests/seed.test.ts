@@ -9,8 +9,9 @@ import { loadConfig } from "../src/config";
 import { type Database, openDatabase } from "../src/database";
 import { createLogger } from "../src/log";
 import { applyMigrations } from "../src/migrate";
-import { NotEmptyError, type SeedOptions, type SeedResult, seedDatabase } from "../src/ops/seed";
 import { verifyPassword } from "../src/passwords";
+import { HoldsDataError } from "../src/postgres-admin";
+import { type SeedOptions, type SeedResult, seedDatabase } from "../src/seed/seed";
 import { homeTimeline, publicTimeline, timelineByUsername, userTimeline } from "../src/store/messages";
 import { createUser, userByName } from "../src/store/users";
 import { freshDatabase } from "./support/postgres";
@@ -90,7 +91,7 @@ describe("minitwit seed", () => {
   });
 
   test("refuses a database that holds data, replaces it with --force, and is deterministic", async () => {
-    await expect(seedDatabase(database, url, OPTIONS)).rejects.toBeInstanceOf(NotEmptyError);
+    await expect(seedDatabase(database, url, OPTIONS)).rejects.toBeInstanceOf(HoldsDataError);
     const again = await seedDatabase(database, url, { ...OPTIONS, force: true });
     expect({ ...again, seconds: 0 }).toEqual({ ...result, seconds: 0 });
     const [users] = await sql`select count(*)::int as n from users`;

@@ -1,8 +1,8 @@
+import { requirePostgres, runBackup } from "../backup/backup";
+import { requireS3 } from "../backup/s3";
+import { checkCron, startBackupSchedule } from "../backup/schedule";
 import { UsageError } from "../errors";
 import { createLogger } from "../log";
-import { requirePostgres, runBackup } from "../ops/backup";
-import { checkCron, startBackupSchedule } from "../ops/backup-schedule";
-import { requireS3 } from "../ops/s3";
 import { type Command, DATABASE_HELP, databaseOptions } from "./command";
 
 export const S3_HELP = `Environment (S3, any S3-compatible store):

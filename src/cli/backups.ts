@@ -1,5 +1,5 @@
-import { listBackups, readManifest } from "../ops/backup-catalog";
-import { objectUrl, requireS3 } from "../ops/s3";
+import { listBackups, readManifest } from "../backup/catalog";
+import { objectUrl, requireS3 } from "../backup/s3";
 import { S3_HELP } from "./backup";
 import type { Command } from "./command";
 

@@ -1,6 +1,6 @@
 import { UsageError } from "../errors";
-import { type ImportReport, importLegacy } from "../ops/import";
-import { openLegacySource } from "../ops/import-sources";
+import { type ImportReport, importLegacy } from "../legacy/import";
+import { openLegacySource } from "../legacy/sources";
 import { type Command, DATABASE_HELP, databaseOptions } from "./command";
 import { withDatabase } from "./database";
 

@@ -1,10 +1,10 @@
 import { redactUrl } from "../config";
 import { UsageError } from "../errors";
-import { connect, type Sql } from "../ops/replicate-catalog";
-import { cutover } from "../ops/replicate-cutover";
-import { startMove } from "../ops/replicate-start";
-import { formatStatus, moveStatus } from "../ops/replicate-status";
-import { abortMove } from "../ops/replicate-teardown";
+import { connect, type Sql } from "../replicate/catalog";
+import { cutover } from "../replicate/cutover";
+import { startMove } from "../replicate/start";
+import { formatStatus, moveStatus } from "../replicate/status";
+import { abortMove } from "../replicate/teardown";
 import type { Command, CommandContext } from "./command";
 
 const SUBCOMMANDS = ["start", "status", "cutover", "abort"] as const;

@@ -1,5 +1,5 @@
+import { runRestore } from "../backup/restore";
 import { UsageError } from "../errors";
-import { runRestore } from "../ops/restore";
 import { S3_HELP } from "./backup";
 import { type Command, DATABASE_HELP, databaseOptions } from "./command";
 

@@ -1,6 +1,6 @@
 // `minitwit seed`: a synthetic data set for benchmarks and demos.
 import { UsageError } from "../errors";
-import { seedDatabase } from "../ops/seed";
+import { seedDatabase } from "../seed/seed";
 import { type Command, DATABASE_HELP, databaseOptions } from "./command";
 import { withDatabase } from "./database";
 

@@ -1,6 +1,5 @@
 // The simulator API (spec section 1). One plugin, mounted at the root of the
 // API port and under /api on the web port.
-import { timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
 import { signUp } from "../accounts";
 import { parseLatest } from "../latest";
@@ -10,6 +9,7 @@ import { type AppDeps, unixNow } from "./deps";
 import { apiError } from "./errors";
 import { fieldSchemas } from "./fields";
 import { pathOf } from "./request-origin";
+import { simulatorAuthorizer } from "./simulator-auth";
 
 const DEFAULT_NO = 100;
 // A ceiling on `no` so one request cannot ask for the whole table.
@@ -100,19 +100,6 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
         },
       )
   );
-}
-
-/**
- * Checks `Authorization` against the simulator's credential in constant time.
- * The API answers 403 without it; the guard exempts it from the rate limit.
- */
-export function simulatorAuthorizer(token: string): (header: string | null) => boolean {
-  const expected = Buffer.from(`Basic ${token}`);
-  return (header) => {
-    if (header === null) return false;
-    const given = Buffer.from(header);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
 }
 
 function toApiMessage(m: TimelineMessage) {

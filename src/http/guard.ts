@@ -4,11 +4,11 @@
 import { Elysia } from "elysia";
 import { inRanges } from "../cidr";
 import type { Logger } from "../log";
-import { simulatorAuthorizer } from "./api";
 import type { AppDeps } from "./deps";
 import { apiError } from "./errors";
 import { RateLimiter } from "./rate-limit";
 import { clientAddress, isHttps, pathOf } from "./request-origin";
+import { simulatorAuthorizer } from "./simulator-auth";
 
 const CSP = [
   "default-src 'none'",

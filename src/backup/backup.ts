@@ -13,11 +13,12 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import postgres from "postgres";
-import { type Config, redactUrl } from "../config";
-import { backupKey, keyDatabaseName, type Manifest, manifestKeyFor, pruneBackups } from "./backup-catalog";
-import { ENCRYPTION_SCHEME, encryptStream } from "./backup-crypto";
-import { encodeContainer, loadOrder, type Reference, type TableSource } from "./backup-format";
+import type postgres from "postgres";
+import type { Config } from "../config";
+import { connectAdmin, quoteIdent } from "../postgres-admin";
+import { backupKey, keyDatabaseName, type Manifest, manifestKeyFor, pruneBackups } from "./catalog";
+import { ENCRYPTION_SCHEME, encryptStream } from "./crypto";
+import { encodeContainer, loadOrder, type Reference, type TableSource } from "./format";
 import { objectUrl, requireS3, uploadStream, writeText } from "./s3";
 
 export interface BackupOptions {
@@ -46,7 +47,7 @@ export async function runBackup(config: Config, options: BackupOptions = {}): Pr
   const createdAt = now();
   const database = keyDatabaseName(databaseName(url));
   const key = backupKey(store.prefix, database, createdAt);
-  const sql = await connect(url, "minitwit-backup");
+  const sql = await connectAdmin(url, "minitwit-backup", "cannot reach the database");
   let failed = true;
   try {
     const conn = await sql.reserve();
@@ -133,34 +134,10 @@ export function requirePostgres(config: Config, command: string): string {
   );
 }
 
-/**
- * A single-connection client for the ops commands, quiet about notices,
- * checked with one round trip so an unreachable database is reported as such.
- */
-export async function connect(url: string, name: string): Promise<postgres.Sql> {
-  const sql = postgres(url, {
-    max: 1,
-    connect_timeout: 10,
-    onnotice: () => {},
-    connection: { application_name: name },
-  });
-  try {
-    await sql`select 1`;
-  } catch (err) {
-    await sql.end({ timeout: 0 });
-    throw new Error(`cannot reach the database ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
-  }
-  return sql;
-}
-
 /** The database name a URL points at (postgres.js defaults it to the user name). */
 export function databaseName(url: string): string {
   const parsed = new URL(url);
   return decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username) || "postgres";
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 async function readSchemaVersion(conn: Connection): Promise<string> {

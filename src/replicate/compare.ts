@@ -1,7 +1,8 @@
 // The two things logical replication does not carry, done at cutover with the
 // source read-only: sequence values (a subscriber inserts the source's ids and
 // never calls nextval), and the proof that every row arrived.
-import type { Sql } from "./replicate-catalog";
+import { quoteIdent } from "../postgres-admin";
+import type { Sql } from "./catalog";
 
 export interface SequenceValue {
   readonly name: string;
@@ -68,7 +69,7 @@ export async function verifyRowCounts(
 
 /** Every table's row count in one statement (one round trip while writes wait). */
 async function countRows(sql: Sql, tables: readonly string[]): Promise<Map<string, number>> {
-  const query = tables.map((table, i) => `(select count(*) from "${table.replaceAll('"', '""')}") as c${i}`).join(", ");
+  const query = tables.map((table, i) => `(select count(*) from ${quoteIdent(table)}) as c${i}`).join(", ");
   const [row] = await sql.unsafe<Record<string, string>[]>(`select ${query}`);
   return new Map(tables.map((table, i) => [table, Number(row?.[`c${i}`])]));
 }

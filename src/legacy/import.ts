@@ -8,9 +8,9 @@ import { sql } from "drizzle-orm";
 import { followers, messages, users } from "../../db/schema";
 import type { Db } from "../database";
 import { applyMigrations } from "../migrate";
-import { type Executor, rows } from "../store/rows";
-import type { LegacyFollower, LegacyMessage, LegacySource, LegacyUser } from "./import-sources";
-import { legacyHashKind } from "./legacy-passwords";
+import { legacyHashKind } from "../passwords/legacy";
+import { HoldsDataError, moveSequencesPastRows, rowCounts, runOnDb } from "../postgres-admin";
+import type { LegacyFollower, LegacyMessage, LegacySource, LegacyUser } from "./sources";
 
 export interface ImportReport {
   readonly source: string;
@@ -39,11 +39,12 @@ export interface ImportOptions {
 export async function importLegacy(db: Db, source: LegacySource, options: ImportOptions): Promise<ImportReport> {
   await applyMigrations(db);
   return db.transaction(async (tx) => {
-    const held = await targetCounts(tx);
-    const total = held.users + held.followers + held.messages;
+    const counts = await rowCounts(runOnDb(tx), ["users", "followers", "messages"]);
+    const held = (table: string) => counts.get(table) ?? 0;
+    const total = held("users") + held("followers") + held("messages");
     if (total > 0 && !options.force) {
-      throw new Error(
-        `the target already holds ${held.users} users, ${held.followers} follower rows and ${held.messages} messages; ` +
+      throw new HoldsDataError(
+        `the target already holds ${held("users")} users, ${held("followers")} follower rows and ${held("messages")} messages; ` +
           "import into an empty database, or pass --force to replace them",
       );
     }
@@ -120,26 +121,9 @@ export async function importLegacy(db: Db, source: LegacySource, options: Import
       report.imported.messages += accepted.length;
     }
 
-    await resetSequences(tx);
+    await moveSequencesPastRows(runOnDb(tx), ["users", "messages"]);
     return report;
   });
-}
-
-async function targetCounts(db: Executor): Promise<{ users: number; followers: number; messages: number }> {
-  const [counts] = await rows<{ users: string; followers: string; messages: string }>(
-    db,
-    sql`select (select count(*) from users) as users, (select count(*) from followers) as followers,
-               (select count(*) from messages) as messages`,
-  );
-  return { users: Number(counts?.users), followers: Number(counts?.followers), messages: Number(counts?.messages) };
-}
-
-/** Moves each identity past the highest imported id, so the next sign-up or message gets a fresh one. */
-async function resetSequences(db: Executor): Promise<void> {
-  await db.execute(sql`select setval(pg_get_serial_sequence('users', 'user_id'),
-                                     coalesce((select max(user_id) from users), 0) + 1, false)`);
-  await db.execute(sql`select setval(pg_get_serial_sequence('messages', 'message_id'),
-                                     coalesce((select max(message_id) from messages), 0) + 1, false)`);
 }
 
 function isComplete(user: LegacyUser): user is LegacyUser & { username: string; email: string; pwHash: string } {

@@ -3,6 +3,7 @@
 // says what to change. Capacity checks are skipped when the subscription
 // already exists (a re-run of `start` needs no new slot).
 import { embeddedMigrations } from "../../db/migrations";
+import { rowCounts, runOn } from "../postgres-admin";
 import {
   fenceOnSource,
   replicatedTables,
@@ -10,7 +11,7 @@ import {
   slotOnSource,
   subscriptionOnTarget,
   systemIdentifier,
-} from "./replicate-catalog";
+} from "./catalog";
 
 export interface Check {
   readonly ok: boolean;
@@ -204,13 +205,8 @@ async function distinctDatabases(source: Sql, target: Sql): Promise<Check> {
 }
 
 async function targetEmpty(target: Sql, force: boolean): Promise<Check> {
-  const held: string[] = [];
-  for (const table of replicatedTables()) {
-    const [present] = await target<{ ok: boolean }[]>`select to_regclass(${table}) is not null as ok`;
-    if (!present?.ok) continue;
-    const [row] = await target<{ n: string }[]>`select count(*) as n from ${target(table)}`;
-    if (Number(row?.n) > 0) held.push(`${table} ${row?.n}`);
-  }
+  const counts = await rowCounts(runOn(target), replicatedTables());
+  const held = [...counts].filter(([, rows]) => rows > 0).map(([table, rows]) => `${table} ${rows}`);
   if (held.length === 0) return { ok: true, detail: "target: holds no rows" };
   if (force) return { ok: true, detail: `target: holds rows (${held.join(", ")}); --force empties it first` };
   return {

@@ -10,20 +10,13 @@ import { Readable, type Writable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type postgres from "postgres";
-import { quoteIdent } from "./backup";
-import type { Manifest } from "./backup-catalog";
-import { decryptStream } from "./backup-crypto";
-import { decodeContainer } from "./backup-format";
+import { firstTableWithRows, HoldsDataError, moveSequencesPastRows, quoteIdent, runOn } from "../postgres-admin";
+import type { Manifest } from "./catalog";
+import { decryptStream } from "./crypto";
+import { decodeContainer } from "./format";
 
 /** Tables whose rows do not count as "the target holds data". */
 export const NON_DATA_TABLES = new Set(["schema_migrations", "latest"]);
-
-export class RefusedError extends Error {
-  constructor(table: string) {
-    super(`the target database already holds data (table ${table} has rows); use --force to replace it`);
-    this.name = "RefusedError";
-  }
-}
 
 export interface LoadInput {
   readonly source: AsyncIterable<Uint8Array>;
@@ -42,10 +35,11 @@ export async function loadBackup(sql: postgres.Sql, input: LoadInput): Promise<v
   const targetColumns = await columnsOf(conn, tables);
   await conn.unsafe(`lock table ${tables.map(quoteIdent).join(", ")} in access exclusive mode`);
   if (!input.force) {
-    for (const table of tables.filter((t) => !NON_DATA_TABLES.has(t))) {
-      const [row] = await conn.unsafe(`select exists (select 1 from ${quoteIdent(table)}) as found`);
-      if (row?.found) throw new RefusedError(table);
-    }
+    const held = await firstTableWithRows(
+      runOn(conn),
+      tables.filter((t) => !NON_DATA_TABLES.has(t)),
+    );
+    if (held !== null) throw HoldsDataError.forTable("the target database", held);
   }
   const history = await conn`select tag, sha256 from schema_migrations order by tag`;
   await conn.unsafe(`truncate ${tables.map(quoteIdent).join(", ")}`);
@@ -108,7 +102,7 @@ export async function loadBackup(sql: postgres.Sql, input: LoadInput): Promise<v
   if (JSON.stringify(restored) !== JSON.stringify(history)) {
     throw new Error("the backup's migration history does not match the migrations of this minitwit; rolled back");
   }
-  await resetSequences(conn, tables);
+  await moveSequencesPastRows(runOn(conn), tables);
   await conn.unsafe("commit");
   conn.release();
 }
@@ -149,23 +143,4 @@ async function columnsOf(conn: Connection, tables: string[]): Promise<Map<string
   const missing = tables.filter((t) => !columns.has(t));
   if (missing.length > 0) throw new Error(`the target database has no table ${missing.join(", ")}`);
   return columns;
-}
-
-/** Every identity or serial column: its sequence continues after the highest value loaded. */
-async function resetSequences(conn: Connection, tables: string[]): Promise<void> {
-  const owned = await conn<{ table_name: string; column_name: string; sequence: string }[]>`
-    select c.relname as table_name, a.attname as column_name,
-           pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) as sequence
-    from pg_attribute a
-    join pg_class c on c.oid = a.attrelid
-    join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = current_schema() and c.relname in ${conn(tables)} and a.attnum > 0 and not a.attisdropped
-      and pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) is not null`;
-  for (const { table_name, column_name, sequence } of owned) {
-    // max + 1 with is_called = false: the next value is max + 1, and 1 for an empty table.
-    await conn.unsafe(
-      `select setval($1, coalesce(max(${quoteIdent(column_name)}), 0) + 1, false) from ${quoteIdent(table_name)}`,
-      [sequence],
-    );
-  }
 }

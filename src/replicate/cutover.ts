@@ -22,10 +22,10 @@ import {
   systemIdentifier,
   tableStates,
   waitFor,
-} from "./replicate-catalog";
-import { copySequences, type SequenceValue, verifyRowCounts } from "./replicate-compare";
-import { fenceSource, liftFence, markCutoverComplete } from "./replicate-fence";
-import { dropPublication, dropSourceSlots, dropSubscription } from "./replicate-teardown";
+} from "./catalog";
+import { copySequences, type SequenceValue, verifyRowCounts } from "./compare";
+import { fenceSource, liftFence, markCutoverComplete } from "./fence";
+import { dropPublication, dropSourceSlots, dropSubscription } from "./teardown";
 
 export type CutoverStep =
   | "caught-up"

@@ -16,7 +16,8 @@
 // The function's comment records when the fence went up (source clock), so a
 // resumed cutover still reports the whole write-unavailable window.
 import type postgres from "postgres";
-import { FENCE, type FenceInfo, fenceOnSource, literal, replicatedTables, type Sql } from "./replicate-catalog";
+import { quoteIdent, quoteLiteral } from "../postgres-admin";
+import { FENCE, type FenceInfo, fenceOnSource, replicatedTables, type Sql } from "./catalog";
 
 // Writers queue behind a waiting lock request, so waiting long for one
 // long-running transaction would stall the application; give up and retry.
@@ -47,7 +48,7 @@ export async function fenceSource(source: Sql): Promise<FenceInfo> {
           `create trigger ${FENCE} before insert or update or delete or truncate on ${quoteIdent(table)}
            for each statement execute function ${FENCE}()`,
         ]),
-        `comment on function ${FENCE}() is ${literal(note)}`,
+        `comment on function ${FENCE}() is ${quoteLiteral(note)}`,
       ].join(";\n"),
     );
   });
@@ -59,7 +60,7 @@ export async function fenceSource(source: Sql): Promise<FenceInfo> {
 /** Records on the fence that the cutover finished; the source stays read-only. */
 export async function markCutoverComplete(source: Sql, fence: FenceInfo, at: Date): Promise<void> {
   const note = JSON.stringify({ fencedAt: fence.fencedAt.toISOString(), completedAt: at.toISOString() });
-  await source.unsafe(`comment on function ${FENCE}() is ${literal(note)}`);
+  await source.unsafe(`comment on function ${FENCE}() is ${quoteLiteral(note)}`);
 }
 
 /** Gives writes back to the source; false when it had no fence. */
@@ -90,8 +91,4 @@ async function retryingLocks(source: Sql, what: string, work: (tx: postgres.Tran
       }
     }
   }
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }

@@ -14,8 +14,8 @@ import {
   subscriptionOnTarget,
   systemIdentifier,
   waitFor,
-} from "./replicate-catalog";
-import { liftFence } from "./replicate-fence";
+} from "./catalog";
+import { liftFence } from "./fence";
 
 // How long a slot may stay in use after its subscriber stopped before its
 // WAL sender is terminated.

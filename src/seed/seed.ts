@@ -14,9 +14,17 @@
 // failure rolls everything back, schema included.
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
-import postgres from "postgres";
+import type postgres from "postgres";
 import type { Database } from "../database";
 import { hashPassword } from "../passwords";
+import {
+  connectAdmin,
+  firstTableWithRows,
+  HoldsDataError,
+  moveSequencesPastRows,
+  quoteIdent,
+  runOn,
+} from "../postgres-admin";
 import {
   copyField,
   emailOf,
@@ -26,7 +34,7 @@ import {
   messageText,
   Popularity,
   prng,
-} from "./seed-data";
+} from "./data";
 
 export interface SeedOptions {
   readonly users: number;
@@ -60,13 +68,6 @@ const YEAR_S = 365 * 24 * 3600;
 // COPY data is sent in chunks of about this many characters.
 const CHUNK = 1 << 16;
 
-export class NotEmptyError extends Error {
-  constructor(table: string) {
-    super(`the database already holds data (table ${table} has rows); use --force to replace it`);
-    this.name = "NotEmptyError";
-  }
-}
-
 export async function seedDatabase(
   database: Database,
   databaseUrl: string | null,
@@ -84,16 +85,12 @@ export async function seedDatabase(
   const authored = new Int32Array(options.users);
   let flagged = 0;
   const pwHash = await hashPassword(options.password);
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const sql = await connectAdmin(databaseUrl, "minitwit-seed", "cannot reach the database");
   try {
     const loaded = await sql.begin(async (tx) => {
       await tx.unsafe(`lock table ${TABLES.join(", ")} in access exclusive mode`);
-      if (!options.force) {
-        for (const table of TABLES) {
-          const [row] = await tx.unsafe(`select exists (select 1 from ${table}) as found`);
-          if (row?.found) throw new NotEmptyError(table);
-        }
-      }
+      const held = options.force ? null : await firstTableWithRows(runOn(tx), TABLES);
+      if (held !== null) throw HoldsDataError.forTable("the database", held);
       // Also what lets COPY freeze the rows: the tables are new in this transaction.
       await tx.unsafe(`truncate ${TABLES.join(", ")} restart identity`);
       await tx.unsafe("set local maintenance_work_mem = '256MB'");
@@ -121,10 +118,7 @@ export async function seedDatabase(
       for (const statement of deferred) await tx.unsafe(statement);
       say(`indexes and foreign keys: ${seconds(begun)} s`);
       // Rows came with their ids: move the sequences past them.
-      await tx.unsafe(`select setval(pg_get_serial_sequence('users', 'user_id'), ${options.users + 1}, false)`);
-      await tx.unsafe(
-        `select setval(pg_get_serial_sequence('messages', 'message_id'), ${options.messages + 1}, false)`,
-      );
+      await moveSequencesPastRows(runOn(tx), TABLES);
       return { follows, messages };
     });
     const begun = performance.now();
@@ -173,10 +167,6 @@ async function dropForLoad(tx: postgres.TransactionSql): Promise<string[]> {
     ...indexes.map((index) => index.definition),
     ...foreignKeys.map((fk) => `alter table ${fk.table} add constraint ${quoteIdent(fk.name)} ${fk.definition}`),
   ];
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 function seconds(since: number): string {

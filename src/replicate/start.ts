@@ -16,8 +16,8 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import * as schema from "../../db/schema";
 import type { Db } from "../database";
 import { applyMigrations } from "../migrate";
+import { quoteLiteral } from "../postgres-admin";
 import {
-  literal,
   PUBLICATION,
   publicationOnSource,
   replicatedTables,
@@ -28,8 +28,8 @@ import {
   subscriptionOnTarget,
   tableStates,
   waitFor,
-} from "./replicate-catalog";
-import { preflight } from "./replicate-preflight";
+} from "./catalog";
+import { preflight } from "./preflight";
 
 export interface StartOptions {
   /** The source as the target's server reaches it: goes into the subscription's CONNECTION. */
@@ -82,8 +82,8 @@ export async function startMove(source: Sql, target: Sql, options: StartOptions)
     await source`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
     progress(`created replication slot ${slot} on the source`);
     await target.unsafe(
-      `create subscription ${SUBSCRIPTION} connection ${literal(options.publisherUrl)} publication ${PUBLICATION}
-       with (create_slot = false, slot_name = ${literal(slot)}, copy_data = true, synchronous_commit = 'on')`,
+      `create subscription ${SUBSCRIPTION} connection ${quoteLiteral(options.publisherUrl)} publication ${PUBLICATION}
+       with (create_slot = false, slot_name = ${quoteLiteral(slot)}, copy_data = true, synchronous_commit = 'on')`,
     );
     progress(`created subscription ${SUBSCRIPTION} on the target; the initial copy is running`);
     subscription = await subscriptionOnTarget(target);

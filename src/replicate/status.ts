@@ -12,7 +12,7 @@ import {
   slotOnSource,
   subscriptionOnTarget,
   tableStates,
-} from "./replicate-catalog";
+} from "./catalog";
 
 export type Phase = "idle" | "incomplete" | "copying" | "replicating" | "cutting over" | "complete";
 

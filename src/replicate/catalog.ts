@@ -4,9 +4,9 @@
 // makes every step safe to re-run after a crash.
 import { getTableName, is } from "drizzle-orm";
 import { PgTable } from "drizzle-orm/pg-core";
-import postgres from "postgres";
+import type postgres from "postgres";
 import * as schema from "../../db/schema";
-import { redactUrl } from "../config";
+import { connectAdmin } from "../postgres-admin";
 
 export type Sql = postgres.Sql;
 
@@ -28,20 +28,8 @@ export function replicatedTables(): string[] {
 }
 
 /** One connection per side: session advisory locks and ordering need a single session. */
-export async function connect(url: string, side: "source" | "target"): Promise<Sql> {
-  const sql = postgres(url, {
-    max: 1,
-    onnotice: () => {},
-    connect_timeout: 10,
-    connection: { application_name: `minitwit replicate (${side})` },
-  });
-  try {
-    await sql`select 1`;
-  } catch (err) {
-    await sql.end({ timeout: 1 }).catch(() => {});
-    throw new Error(`cannot connect to the ${side} ${redactUrl(url)}: ${(err as Error).message}`);
-  }
-  return sql;
+export function connect(url: string, side: "source" | "target"): Promise<Sql> {
+  return connectAdmin(url, `minitwit replicate (${side})`, `cannot connect to the ${side}`);
 }
 
 /**
@@ -166,9 +154,4 @@ export async function waitFor<T>(
     }
     await Bun.sleep(intervalMs);
   }
-}
-
-/** A single-quoted SQL literal, for the few statements that take no parameters (CONNECTION, COMMENT). */
-export function literal(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
 }

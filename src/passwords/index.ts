@@ -1,7 +1,7 @@
 // Password hashing with argon2id. @node-rs/argon2 runs the hash on a worker
 // thread, so a sign-up never stalls other requests on the event loop.
 import { Algorithm, hash, verify } from "@node-rs/argon2";
-import { legacyHashKind, verifyLegacyPassword } from "./ops/legacy-passwords";
+import { legacyHashKind, verifyLegacyPassword } from "./legacy";
 
 // OWASP's recommended argon2id minimum (19 MiB, 2 passes, 1 lane).
 const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;

@@ -13,11 +13,12 @@ import * as schema from "../../db/schema";
 import type { Config } from "../config";
 import type { Db } from "../database";
 import { applyMigrations } from "../migrate";
+import { connectAdmin, firstTableWithRows, HoldsDataError, runOn } from "../postgres-admin";
 import { VERSION } from "../version";
-import { connect, quoteIdent, requirePostgres } from "./backup";
-import { listBackups, type Manifest, PAYLOAD_SUFFIX, parseBackupKey, readManifest } from "./backup-catalog";
-import { checkEncryptionKey, ENCRYPTION_HEADER_SIZE, KEY_MESSAGES } from "./backup-crypto";
-import { loadBackup, NON_DATA_TABLES, RefusedError } from "./restore-load";
+import { requirePostgres } from "./backup";
+import { listBackups, type Manifest, PAYLOAD_SUFFIX, parseBackupKey, readManifest } from "./catalog";
+import { checkEncryptionKey, ENCRYPTION_HEADER_SIZE, KEY_MESSAGES } from "./crypto";
+import { loadBackup, NON_DATA_TABLES } from "./load";
 import { type BackupStore, downloadStream, objectExists, objectUrl, requireS3 } from "./s3";
 
 export type Which = { readonly latest: true } | { readonly key: string };
@@ -57,7 +58,7 @@ export async function runRestore(config: Config, options: RestoreOptions): Promi
     if (verdict !== "ok") throw new Error(`${location}: ${KEY_MESSAGES[verdict]}; nothing was restored`);
   }
 
-  const sql = await connect(url, "minitwit-restore");
+  const sql = await connectAdmin(url, "minitwit-restore", "cannot reach the database");
   let failed = true;
   try {
     await refuseIfHoldsData(sql, Object.keys(manifest.tables), options.force);
@@ -127,12 +128,9 @@ async function verifyPayload(store: BackupStore, key: string, manifest: Manifest
 /** Checked before migrating, so a refused restore changes nothing; checked again under lock when loading. */
 async function refuseIfHoldsData(sql: postgres.Sql, tables: string[], force: boolean): Promise<void> {
   if (force) return;
-  const existing = await sql<{ name: string }[]>`
-    select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = current_schema() and c.relkind = 'r' and c.relname in ${sql(tables)}`;
-  for (const { name } of existing) {
-    if (NON_DATA_TABLES.has(name)) continue;
-    const [row] = await sql.unsafe(`select exists (select 1 from ${quoteIdent(name)}) as found`);
-    if (row?.found) throw new RefusedError(name);
-  }
+  const table = await firstTableWithRows(
+    runOn(sql),
+    tables.filter((t) => !NON_DATA_TABLES.has(t)),
+  );
+  if (table !== null) throw HoldsDataError.forTable("the target database", table);
 }

@@ -5,9 +5,9 @@
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import postgres from "postgres";
 import { redactUrl } from "../config";
 import { UsageError } from "../errors";
+import { connectAdmin } from "../postgres-admin";
 
 export interface LegacyUser {
   readonly userId: number;
@@ -121,16 +121,10 @@ function openLegacySqlite(path: string): LegacySource {
 }
 
 async function openLegacyPostgres(url: string): Promise<LegacySource> {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10, idle_timeout: 30 });
-  let found: { name: string }[];
-  try {
-    found = await sql<{ name: string }[]>`
-      select table_name as name from information_schema.tables
-      where table_schema = current_schema() and table_name in ${sql(LEGACY_TABLES)}`;
-  } catch (err) {
-    await sql.end({ timeout: 1 });
-    throw new Error(`cannot read the legacy database ${redactUrl(url)}: ${(err as Error).message}`);
-  }
+  const sql = await connectAdmin(url, "minitwit-import", "cannot read the legacy database");
+  const found = await sql<{ name: string }[]>`
+    select table_name as name from information_schema.tables
+    where table_schema = current_schema() and table_name in ${sql(LEGACY_TABLES)}`;
   const missing = LEGACY_TABLES.filter((t) => !found.some((r) => r.name === t));
   if (missing.length > 0) {
     await sql.end({ timeout: 1 });
