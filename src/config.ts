@@ -1,6 +1,9 @@
-// All configuration, parsed once in `main` from the environment and the
-// command's flags (flags win). Everything else receives the frozen result and
-// never reads process.env. Every secret X can also be given as X_FILE.
+// All configuration, parsed once per command in `main` from the environment
+// and the command's flags (flags win), and only the sections that command
+// reads: `minitwit version` runs whatever the environment holds, and a bad
+// setting stops only the commands that use it. Everything else receives the
+// frozen result and never reads process.env. Every secret X can also be
+// given as X_FILE.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Cidr, parseCidr } from "./cidr";
@@ -12,36 +15,52 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The credential of the course's simulator (`simulator:super_safe!`), public. */
 export const DEFAULT_SIMULATOR_TOKEN = "c2ltdWxhdG9yOnN1cGVyX3NhZmUh";
 
-export interface Config {
+/** What every command that does any work reads. */
+export interface CoreSettings {
+  readonly logLevel: LogLevel;
+  /** Who runs an operator command (USER), recorded with moderation changes. */
+  readonly operator: string;
+  /** The address every listener binds: the servers, and the backup schedule's /metrics. */
+  readonly host: string;
+}
+
+export interface DatabaseSettings {
   readonly databaseUrl: string | null;
   readonly dataDir: string;
   readonly dbPoolMax: number;
-  readonly host: string;
+  readonly migrate: boolean;
+}
+
+export interface ServerSettings {
   readonly port: number;
   readonly apiPort: number;
-  readonly logLevel: LogLevel;
   /** The base64 credential expected after `Authorization: Basic `. */
   readonly simulatorToken: string;
   readonly sessionSecret: string | null;
   /** Peers whose X-Forwarded-For / X-Forwarded-Proto headers are believed. */
   readonly trustedProxies: readonly Cidr[];
-  readonly migrate: boolean;
-  /** Who runs an operator command (USER), recorded with moderation changes. */
-  readonly operator: string;
   readonly shutdownTimeoutMs: number;
   /** Headers, CORS, allow-list, limits and production safety checks. */
   readonly security: SecuritySettings;
+}
+
+export interface BackupSettings {
   /** Where backups are stored: any S3-compatible object store. */
   readonly s3: S3Settings;
   /** Backup object keys start with `<backupPrefix>/`. */
   readonly backupPrefix: string;
   /** AES-256 key (32 bytes) that encrypts backups; null: backups are not encrypted. */
   readonly backupEncryptionKey: Uint8Array | null;
+}
+
+export interface ReplicationSettings {
   /** `minitwit replicate` moves from this database when --from is not given (a secret: it holds a password). */
   readonly replicationSourceUrl: string | null;
   /** ... and to this one when --to is not given. */
   readonly replicationTargetUrl: string | null;
 }
+
+export type Config = CoreSettings & DatabaseSettings & ServerSettings & BackupSettings & ReplicationSettings;
 
 export interface SecuritySettings {
   /** Origins allowed to call the API from a browser (CORS); none by default. */
@@ -74,34 +93,89 @@ export interface S3Settings {
 export type Env = Readonly<Record<string, string | undefined>>;
 export type Flags = Readonly<Record<string, string | boolean | string[] | boolean[] | undefined>>;
 
-export function loadConfig(env: Env, flags: Flags = {}): Config {
-  const pick = (flag: string, variable: string): [string | undefined, string] => {
+export const SECTIONS = ["core", "database", "server", "backup", "replication"] as const;
+export type Section = (typeof SECTIONS)[number];
+
+type Pick = (flag: string, variable: string) => [string | undefined, string];
+
+// Each section's settings, parsed from the environment and the flags.
+const PARSERS: { readonly [S in Section]: (env: Env, pick: Pick, flags: Flags) => object } = {
+  core: (env, pick): CoreSettings => ({
+    logLevel: logLevel(...pick("log-level", "LOG_LEVEL")),
+    operator: nonEmpty(env.USER) ?? nonEmpty(env.LOGNAME) ?? "unknown",
+    host: pick("host", "HOST")[0] ?? "0.0.0.0",
+  }),
+  database: (env, pick, flags): DatabaseSettings => ({
+    databaseUrl: databaseUrlWithPassword(pick("database-url", "DATABASE_URL"), secret(env, "DATABASE_PASSWORD")),
+    dataDir: resolve(pick("data-dir", "DATA_DIR")[0] ?? "./data"),
+    dbPoolMax: integer(nonEmpty(env.DATABASE_POOL_MAX), "DATABASE_POOL_MAX", 10, 1, 1000),
+    migrate: flags["no-migrate"] !== true,
+  }),
+  server: (env, pick): ServerSettings => ({
+    port: integer(...pick("port", "PORT"), 5000, 0, 65535),
+    apiPort: integer(...pick("api-port", "API_PORT"), 5001, 0, 65535),
+    simulatorToken: secret(env, "SIMULATOR_TOKEN") ?? DEFAULT_SIMULATOR_TOKEN,
+    sessionSecret: secret(env, "SESSION_SECRET"),
+    trustedProxies: cidrList(nonEmpty(env.TRUSTED_PROXIES), "TRUSTED_PROXIES"),
+    shutdownTimeoutMs: integer(nonEmpty(env.SHUTDOWN_TIMEOUT_MS), "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    security: securitySettings(env),
+  }),
+  backup: (env): BackupSettings => ({
+    s3: s3Settings(env),
+    backupPrefix: backupPrefix(nonEmpty(env.BACKUP_PREFIX)),
+    backupEncryptionKey: encryptionKey(secret(env, "BACKUP_ENCRYPTION_KEY"), "BACKUP_ENCRYPTION_KEY"),
+  }),
+  replication: (env): ReplicationSettings => ({
+    replicationSourceUrl: optionalPostgresUrl(secret(env, "REPLICATION_SOURCE_URL"), "REPLICATION_SOURCE_URL"),
+    replicationTargetUrl: optionalPostgresUrl(secret(env, "REPLICATION_TARGET_URL"), "REPLICATION_TARGET_URL"),
+  }),
+};
+
+// The keys of each section, for the guard on sections a command did not load.
+const SECTION_KEYS: { readonly [S in Section]: readonly string[] } = {
+  core: ["logLevel", "operator", "host"] satisfies (keyof CoreSettings)[],
+  database: ["databaseUrl", "dataDir", "dbPoolMax", "migrate"] satisfies (keyof DatabaseSettings)[],
+  server: [
+    "port",
+    "apiPort",
+    "simulatorToken",
+    "sessionSecret",
+    "trustedProxies",
+    "shutdownTimeoutMs",
+    "security",
+  ] satisfies (keyof ServerSettings)[],
+  backup: ["s3", "backupPrefix", "backupEncryptionKey"] satisfies (keyof BackupSettings)[],
+  replication: ["replicationSourceUrl", "replicationTargetUrl"] satisfies (keyof ReplicationSettings)[],
+};
+
+/**
+ * Parses the settings of `sections` (all of them unless told). A setting of a
+ * section that was not loaded throws when read: a command that reads what it
+ * did not declare is a bug, found by its first test.
+ */
+export function loadConfig(env: Env, flags: Flags = {}, sections: readonly Section[] = SECTIONS): Config {
+  const pick: Pick = (flag, variable) => {
     const fromFlag = flags[flag];
     if (typeof fromFlag === "string") return [fromFlag, `--${flag}`];
     return [nonEmpty(env[variable]), variable];
   };
-  const databaseUrl = pick("database-url", "DATABASE_URL");
-  return Object.freeze({
-    databaseUrl: databaseUrlWithPassword(databaseUrl, secret(env, "DATABASE_PASSWORD")),
-    dataDir: resolve(pick("data-dir", "DATA_DIR")[0] ?? "./data"),
-    dbPoolMax: integer(nonEmpty(env.DATABASE_POOL_MAX), "DATABASE_POOL_MAX", 10, 1, 1000),
-    host: pick("host", "HOST")[0] ?? "0.0.0.0",
-    port: integer(...pick("port", "PORT"), 5000, 0, 65535),
-    apiPort: integer(...pick("api-port", "API_PORT"), 5001, 0, 65535),
-    logLevel: logLevel(...pick("log-level", "LOG_LEVEL")),
-    simulatorToken: secret(env, "SIMULATOR_TOKEN") ?? DEFAULT_SIMULATOR_TOKEN,
-    sessionSecret: secret(env, "SESSION_SECRET"),
-    trustedProxies: cidrList(nonEmpty(env.TRUSTED_PROXIES), "TRUSTED_PROXIES"),
-    migrate: flags["no-migrate"] !== true,
-    operator: nonEmpty(env.USER) ?? nonEmpty(env.LOGNAME) ?? "unknown",
-    shutdownTimeoutMs: integer(nonEmpty(env.SHUTDOWN_TIMEOUT_MS), "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
-    security: securitySettings(env),
-    s3: s3Settings(env),
-    backupPrefix: backupPrefix(nonEmpty(env.BACKUP_PREFIX)),
-    backupEncryptionKey: encryptionKey(secret(env, "BACKUP_ENCRYPTION_KEY"), "BACKUP_ENCRYPTION_KEY"),
-    replicationSourceUrl: optionalPostgresUrl(secret(env, "REPLICATION_SOURCE_URL"), "REPLICATION_SOURCE_URL"),
-    replicationTargetUrl: optionalPostgresUrl(secret(env, "REPLICATION_TARGET_URL"), "REPLICATION_TARGET_URL"),
-  });
+  const config: Record<string, unknown> = {};
+  for (const section of SECTIONS) {
+    if (sections.includes(section)) {
+      Object.assign(config, PARSERS[section](env, pick, flags));
+      continue;
+    }
+    for (const key of SECTION_KEYS[section]) {
+      Object.defineProperty(config, key, {
+        get() {
+          throw new Error(
+            `the ${section} settings (${key}) were read but not loaded: add "${section}" to the command's settings`,
+          );
+        },
+      });
+    }
+  }
+  return Object.freeze(config) as unknown as Config;
 }
 
 function securitySettings(env: Env): SecuritySettings {
@@ -167,9 +241,24 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  return parseInteger(value, name, min, max, (message) => new ConfigError(message));
+}
+
+/**
+ * The one integer parser of the configuration and the CLI's options: decimal
+ * digits only, within [min, max]; anything else throws `make(message)`.
+ */
+export function parseInteger<E extends Error>(
+  raw: string,
+  name: string,
+  min: number,
+  max: number,
+  make: (message: string) => E,
+): number {
+  const text = raw.trim();
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+    throw make(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return n;
 }

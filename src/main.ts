@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // The single entry point: picks the subcommand, parses its flags and the
-// environment into one config, runs it, and is the only place that exits.
+// configuration sections it declares, runs it, and is the only place that
+// exits (0 ok, 1 failure, 2 usage error with a "Try:" hint).
 import { parseArgs } from "node:util";
 import { backup } from "./cli/backup";
 import { backups } from "./cli/backups";
@@ -17,7 +18,7 @@ import { restore } from "./cli/restore";
 import { seed } from "./cli/seed";
 import { serve } from "./cli/serve";
 import { version } from "./cli/version";
-import { loadConfig } from "./config";
+import { type Env, loadConfig } from "./config";
 import { ConfigError, UsageError } from "./errors";
 
 const commands: readonly Command[] = [
@@ -38,23 +39,25 @@ const commands: readonly Command[] = [
   helpCommand(() => commands),
 ];
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], env: Env): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h") {
     // Bare `minitwit` is a usage error; `minitwit --help` asked for this.
     (name === undefined ? console.error : console.log)(overview(commands));
     return name === undefined ? 2 : 0;
   }
-  if (name === "--version") return main(["version"]);
+  if (name === "--version") return main(["version"], env);
   const command = commands.find((c) => c.name === name);
+  let verbose = /^(debug|trace)$/i.test(env.LOG_LEVEL ?? "") || rest.includes("--verbose");
   try {
     if (command === undefined) throw new UsageError(`unknown command "${name}"`);
     const { values, positionals } = parse(command, rest);
+    verbose ||= values.verbose === true;
     if (values.help === true) {
-      console.log(command.usage);
+      console.log(command.helpFor(positionals));
       return 0;
     }
-    const config = loadConfig(process.env, values);
+    const config = loadConfig(env, values, command.settings);
     const status = await command.run({
       config,
       args: positionals,
@@ -63,26 +66,33 @@ async function main(argv: string[]): Promise<number> {
     });
     return status ?? 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`minitwit: ${err.message}`);
-      console.error(`Try: minitwit ${command ? `${command.name} --help` : "help"}`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      console.error(`minitwit: configuration: ${err.message}`);
-      return 1;
-    }
-    console.error(`minitwit: ${(err as Error)?.message ?? String(err)}`);
-    return 1;
+    return report(err, command, verbose);
   }
+}
+
+/** Prints an error as the exit code it maps to says; with --verbose, every cause behind it. */
+function report(err: unknown, command: Command | undefined, verbose: boolean): number {
+  if (err instanceof UsageError) {
+    console.error(`minitwit: ${err.message}`);
+    console.error(`Try: minitwit ${command ? `${command.name} --help` : "help"}`);
+    return 2;
+  }
+  const prefix = err instanceof ConfigError ? "minitwit: configuration: " : "minitwit: ";
+  console.error(`${prefix}${(err as Error)?.message ?? String(err)}`);
+  if (verbose) {
+    for (let cause = (err as Error)?.cause; cause !== undefined; cause = (cause as Error)?.cause) {
+      console.error(`  caused by: ${(cause as Error)?.message ?? String(cause)}`);
+    }
+  }
+  return 1;
 }
 
 function parse(command: Command, args: string[]) {
   try {
     const { values, positionals } = parseArgs({
       args,
-      options: { ...command.options, help: { type: "boolean", short: "h" } },
-      allowPositionals: command.positionals === true,
+      options: { ...command.parseOptions, help: { type: "boolean", short: "h" }, verbose: { type: "boolean" } },
+      allowPositionals: command.positionals,
       strict: true,
     });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
@@ -92,4 +102,4 @@ function parse(command: Command, args: string[]) {
   }
 }
 
-process.exit(await main(process.argv.slice(2)));
+process.exit(await main(process.argv.slice(2), process.env));

@@ -3,7 +3,7 @@ import { requireS3 } from "../backup/s3";
 import { checkCron, startBackupSchedule } from "../backup/schedule";
 import { UsageError } from "../errors";
 import { createLogger } from "../log";
-import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 
 export const S3_HELP = `Environment (S3, any S3-compatible store):
   S3_BUCKET                 the bucket (required)
@@ -15,9 +15,10 @@ export const S3_HELP = `Environment (S3, any S3-compatible store):
   BACKUP_ENCRYPTION_KEY(_FILE)  32 bytes as 64 hex characters or base64: encrypts
                             backups with AES-256-GCM; restores need the same key`;
 
-export const backup: Command = {
+export const backup = defineCommand({
   name: "backup",
   summary: "back the database up to S3 (once, or on a schedule)",
+  settings: ["core", "database", "backup"],
   usage: `Usage: minitwit backup [options]
 
 Takes one consistent snapshot of every table, gzips it (and encrypts it when
@@ -36,14 +37,14 @@ ${DATABASE_HELP}
 ${S3_HELP}`,
   options: {
     ...databaseOptions,
-    "keep-days": { type: "string" },
+    "keep-days": { type: "integer", min: 0, max: 36_500 },
     schedule: { type: "string" },
-    "metrics-port": { type: "string" },
+    "metrics-port": { type: "integer", min: 0, max: 65_535 },
   },
-  async run({ config, flags, out }) {
-    const keepDays = integerFlag(flags["keep-days"], "--keep-days", 0, 36_500);
-    const metricsPort = integerFlag(flags["metrics-port"], "--metrics-port", 0, 65_535);
-    const cron = flags.schedule;
+  async run({ config, options, out }) {
+    const keepDays = options["keep-days"] ?? null;
+    const metricsPort = options["metrics-port"] ?? null;
+    const cron = options.schedule;
     if (metricsPort !== null && typeof cron !== "string") throw new UsageError("--metrics-port needs --schedule");
     if (typeof cron === "string") {
       try {
@@ -82,13 +83,4 @@ ${S3_HELP}`,
     );
     for (const key of result.deleted) out(`deleted ${key} (older than ${keepDays} days)`);
   },
-};
-
-function integerFlag(value: string | boolean | undefined, name: string, min: number, max: number): number | null {
-  if (value === undefined) return null;
-  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
-  }
-  return n;
-}
+});

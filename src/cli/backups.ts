@@ -1,11 +1,12 @@
 import { listBackups, readManifest } from "../backup/catalog";
 import { objectUrl, requireS3 } from "../backup/s3";
 import { S3_HELP } from "./backup";
-import type { Command } from "./command";
+import { defineCommand } from "./command";
 
-export const backups: Command = {
+export const backups = defineCommand({
   name: "backups",
   summary: "list the backups stored in S3, newest first",
+  settings: ["core", "backup"],
   usage: `Usage: minitwit backups [--json]
 
 Lists the backups under BACKUP_PREFIX, newest first, with their size, age,
@@ -67,7 +68,7 @@ ${S3_HELP}`,
           .trimEnd(),
       );
   },
-};
+});
 
 export function humanSize(bytes: number): string {
   const units = ["B", "KB", "MB", "GB", "TB"];

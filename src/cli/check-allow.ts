@@ -3,11 +3,12 @@
 // simulator is never locked out by surprise.
 import { inRanges, parseIp } from "../cidr";
 import { UsageError } from "../errors";
-import type { Command } from "./command";
+import { defineCommand } from "./command";
 
-export const checkAllow: Command = {
+export const checkAllow = defineCommand({
   name: "check-allow",
   summary: "say whether an address may use the simulator API (SIMULATOR_ALLOW)",
+  settings: ["server"],
   usage: `Usage: minitwit check-allow <address>...
 
 Says for each address whether the simulator API would accept requests from
@@ -38,4 +39,4 @@ forwarded by a proxy in TRUSTED_PROXIES, not the proxy's own.`,
     }
     return refused === 0 ? 0 : 1;
   },
-};
+});

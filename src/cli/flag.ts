@@ -2,14 +2,15 @@
 // original's flag_tool did. All ids are checked before anything changes.
 import { UsageError } from "../errors";
 import { type FlagAction, setFlagged } from "../store/moderation";
-import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { type Command, DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 import { withDatabase } from "./database";
 
 function moderationCommand(action: FlagAction): Command {
   const verb = action === "flag" ? "hide" : "show again";
-  return {
+  return defineCommand({
     name: action,
     summary: `${verb} messages by id (moderation)`,
+    settings: ["core", "database"],
     usage: `Usage: minitwit ${action} <message_id>...
 
 ${action === "flag" ? "Flags messages: they disappear from every timeline and from the API." : "Clears the flag: the messages appear again."}
@@ -45,7 +46,7 @@ ${DATABASE_HELP}`,
         return found.size === ids.length ? 0 : 1;
       });
     },
-  };
+  });
 }
 
 export const flag = moderationCommand("flag");

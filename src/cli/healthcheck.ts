@@ -3,15 +3,16 @@
 // probe answers 200; any other answer, a refused connection or a timeout
 // throws, which `main` turns into exit 1 with the reason on stderr.
 import { UsageError } from "../errors";
-import type { Command } from "./command";
+import { defineCommand } from "./command";
 
 // Short: a health check that hangs is itself a failure, and Docker's own
 // HEALTHCHECK timeout (30 s by default) should never be what ends it.
 const DEFAULT_TIMEOUT_MS = 3_000;
 
-export const healthcheck: Command = {
+export const healthcheck = defineCommand({
   name: "healthcheck",
   summary: "exit 0 when a running MiniTwit is ready, 1 otherwise",
+  settings: ["server"],
   usage: `Usage: minitwit healthcheck [options]
 
 Requests the readiness probe of a running MiniTwit and exits 0 when it answers
@@ -25,11 +26,11 @@ Options:
   options: {
     url: { type: "string" },
     port: { type: "string" },
-    "timeout-ms": { type: "string" },
+    "timeout-ms": { type: "duration", unit: "ms", min: 1, max: 600_000 },
   },
-  async run({ config, flags, out }) {
-    const url = probeUrl(flags.url, config.port);
-    const timeoutMs = timeout(flags["timeout-ms"]);
+  async run({ config, options, out }) {
+    const url = probeUrl(options.url, config.port);
+    const timeoutMs = options["timeout-ms"] ?? DEFAULT_TIMEOUT_MS;
     let response: Response;
     try {
       response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
@@ -41,19 +42,12 @@ Options:
     if (response.status !== 200) throw new Error(`${url}: ${response.status}${body === "" ? "" : ` ${body}`}`);
     out(`${url}: ${body || "200"}`);
   },
-};
+});
 
-function probeUrl(given: string | boolean | undefined, port: number): string {
-  if (typeof given !== "string") return `http://127.0.0.1:${port}/readyz`;
+function probeUrl(given: string | undefined, port: number): string {
+  if (given === undefined) return `http://127.0.0.1:${port}/readyz`;
   if (!URL.canParse(given) || !/^https?:$/.test(new URL(given).protocol)) {
     throw new UsageError(`--url must be an http:// or https:// URL, got "${given}"`);
   }
   return given;
-}
-
-function timeout(given: string | boolean | undefined): number {
-  if (typeof given !== "string") return DEFAULT_TIMEOUT_MS;
-  const ms = /^\d{1,6}$/.test(given) ? Number(given) : Number.NaN;
-  if (!(ms >= 1)) throw new UsageError(`--timeout-ms must be a whole number of milliseconds, got "${given}"`);
-  return ms;
 }

@@ -1,19 +1,21 @@
-import type { Command } from "./command";
+import { type Command, defineCommand } from "./command";
 
-/** `minitwit help [command]`: the overview, or one command's usage. */
+/** `minitwit help [command [step]]`: the overview, or one command's (or step's) usage. */
 export function helpCommand(commands: () => readonly Command[]): Command {
-  return {
+  return defineCommand({
     name: "help",
     summary: "show help for minitwit or one command",
-    usage: "Usage: minitwit help [command]",
+    settings: [],
+    usage: "Usage: minitwit help [command [step]]",
     options: {},
     positionals: true,
     async run({ args, out }) {
       const all = commands();
-      const named = all.find((c) => c.name === args[0]);
-      out(named ? named.usage : overview(all));
+      const [name, ...rest] = args;
+      const named = all.find((c) => c.name === name);
+      out(named ? named.helpFor(rest) : overview(all));
     },
-  };
+  });
 }
 
 export function overview(commands: readonly Command[]): string {
@@ -26,5 +28,6 @@ Usage: minitwit <command> [options]
 Commands:
 ${lines.join("\n")}
 
-Run 'minitwit <command> --help' for a command's options.`;
+Run 'minitwit <command> --help' for a command's options; add --verbose to any
+command (or set LOG_LEVEL=debug) to see the causes behind an error.`;
 }

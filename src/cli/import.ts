@@ -1,12 +1,13 @@
 import { UsageError } from "../errors";
 import { type ImportReport, importLegacy } from "../legacy/import";
 import { openLegacySource } from "../legacy/sources";
-import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 import { withDatabase } from "./database";
 
-export const importCommand: Command = {
+export const importCommand = defineCommand({
   name: "import",
   summary: "import a legacy MiniTwit database (SQLite file or Postgres)",
+  settings: ["core", "database"],
   usage: `Usage: minitwit import --from SOURCE [--force] [options]
 
 Copies the users, follows and messages of a legacy MiniTwit database into this
@@ -44,7 +45,7 @@ ${DATABASE_HELP}`,
       await source.close();
     }
   },
-};
+});
 
 function summarize(report: ImportReport, target: string): string[] {
   const { imported, dropped, hashes } = report;

@@ -1,12 +1,12 @@
 // `minitwit messages`: what moderators look through to find what to flag.
-import { UsageError } from "../errors";
 import { listMessages } from "../store/moderation";
-import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 import { withDatabase } from "./database";
 
-export const messages: Command = {
+export const messages = defineCommand({
   name: "messages",
   summary: "list messages, newest first, flagged ones included",
+  settings: ["core", "database"],
   usage: `Usage: minitwit messages [--user NAME] [--flagged] [--limit N] [--before ID] [--json]
 
 Lists messages newest first with id, author, date (UTC), flag and text.
@@ -22,21 +22,20 @@ ${DATABASE_HELP}`,
     ...databaseOptions,
     user: { type: "string" },
     flagged: { type: "boolean" },
-    limit: { type: "string" },
-    before: { type: "string" },
+    limit: { type: "integer", min: 1, max: 10_000 },
+    before: { type: "integer", min: 1, max: 2_147_483_647 },
     json: { type: "boolean" },
   },
-  async run({ config, flags, out }) {
-    const limit = flags.limit === undefined ? 50 : positive(flags.limit, "--limit", 10_000);
-    const before = flags.before === undefined ? undefined : positive(flags.before, "--before", 2147483647);
+  async run({ config, options, out }) {
+    const { limit = 50, before } = options;
     return withDatabase(config, async (database) => {
       const found = await listMessages(database.db, {
-        username: typeof flags.user === "string" ? flags.user : undefined,
-        flaggedOnly: flags.flagged === true,
+        username: options.user,
+        flaggedOnly: options.flagged === true,
         limit,
         before,
       });
-      if (flags.json === true) {
+      if (options.json === true) {
         out(JSON.stringify(found.map((m) => ({ ...m, date: iso(m.pubDate) }))));
         return;
       }
@@ -47,13 +46,7 @@ ${DATABASE_HELP}`,
       }
     });
   },
-};
-
-function positive(value: string | boolean, flag: string, max: number): number {
-  const n = typeof value === "string" && /^\d{1,10}$/.test(value) ? Number(value) : 0;
-  if (n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}`, "messages");
-  return n;
-}
+});
 
 function iso(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().replace("T", " ").slice(0, 16);

@@ -1,11 +1,12 @@
 import { openDatabase } from "../database";
 import { createLogger } from "../log";
 import { applyMigrations } from "../migrate";
-import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 
-export const migrate: Command = {
+export const migrate = defineCommand({
   name: "migrate",
   summary: "apply pending database migrations",
+  settings: ["core", "database"],
   usage: `Usage: minitwit migrate [options]
 
 Applies every pending migration under an advisory lock; safe to run from
@@ -26,4 +27,4 @@ ${DATABASE_HELP}`,
       await database.close();
     }
   },
-};
+});

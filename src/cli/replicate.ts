@@ -5,26 +5,37 @@ import { cutover } from "../replicate/cutover";
 import { startMove } from "../replicate/start";
 import { formatStatus, moveStatus } from "../replicate/status";
 import { abortMove } from "../replicate/teardown";
-import type { Command, CommandContext } from "./command";
-
-const SUBCOMMANDS = ["start", "status", "cutover", "abort"] as const;
-type Subcommand = (typeof SUBCOMMANDS)[number];
-
-// Which flags each subcommand accepts besides --from and --to.
-const ALLOWED: Record<Subcommand, readonly string[]> = {
-  start: ["publisher-url", "force", "wait", "timeout"],
-  status: ["json"],
-  cutover: ["max-lag", "timeout"],
-  abort: ["force"],
-};
+import { type CommandContext, defineCommand, type OptionSpecs, type Subcommand } from "./command";
 
 // Held on the source for the length of one start, cutover or abort, so two
 // operators cannot interleave steps; released when the connection ends.
 const OPERATION_LOCK = 7_305_412_002;
 
-export const replicate: Command = {
+const DEFAULT_TIMEOUT_MS = 300_000;
+
+const OPTIONS = {
+  from: { type: "string" },
+  to: { type: "string" },
+  "publisher-url": { type: "string" },
+  force: { type: "boolean" },
+  wait: { type: "boolean" },
+  timeout: { type: "duration", unit: "s", min: 1, max: 86_400 },
+  "max-lag": { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER },
+  json: { type: "boolean" },
+} as const satisfies OptionSpecs;
+
+type Context = CommandContext<typeof OPTIONS>;
+
+const ENDS_HELP = `  --from URL            the source, postgres://… (env REPLICATION_SOURCE_URL(_FILE))
+  --to URL              the target, postgres://… (env REPLICATION_TARGET_URL(_FILE))`;
+
+const stepUsage = (synopsis: string, what: string, options: string) =>
+  `Usage: minitwit replicate ${synopsis}\n\n${what}\n\nOptions:\n${ENDS_HELP}${options ? `\n${options}` : ""}`;
+
+export const replicate = defineCommand({
   name: "replicate",
   summary: "move to a new database by logical replication",
+  settings: ["core", "replication"],
   usage: `Usage: minitwit replicate <start|status|cutover|abort> --from SOURCE --to TARGET [options]
 
 Moves MiniTwit to a new PostgreSQL database without losing a write: the new
@@ -54,83 +65,130 @@ Options:
   --timeout S           start --wait, cutover: bound on each wait (default 300)
   --max-lag BYTES       cutover: lag under which the source is fenced (default 1048576)
   --json                status: print JSON`,
-  options: {
-    from: { type: "string" },
-    to: { type: "string" },
-    "publisher-url": { type: "string" },
-    force: { type: "boolean" },
-    wait: { type: "boolean" },
-    timeout: { type: "string" },
-    "max-lag": { type: "string" },
-    json: { type: "boolean" },
-  },
-  positionals: true,
-  async run(ctx) {
-    const [sub, ...extra] = ctx.args;
-    if (sub === undefined) throw new UsageError("which step? start, status, cutover or abort", "replicate");
-    if (!(SUBCOMMANDS as readonly string[]).includes(sub)) {
-      throw new UsageError(`unknown step "${sub}"; expected start, status, cutover or abort`, "replicate");
-    }
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, "replicate");
-    const step = sub as Subcommand;
-    for (const [name, value] of Object.entries(ctx.flags)) {
-      if (value === undefined || ["from", "to", "help"].includes(name)) continue;
-      if (!ALLOWED[step].includes(name)) throw new UsageError(`--${name} does not apply to ${step}`, "replicate");
-    }
-    const from = url(ctx, "from", ctx.config.replicationSourceUrl, "REPLICATION_SOURCE_URL");
-    const to = url(ctx, "to", ctx.config.replicationTargetUrl, "REPLICATION_TARGET_URL");
-    const publisherUrl = ctx.flags["publisher-url"] === undefined ? from : url(ctx, "publisher-url", null, "");
-    const timeoutMs = number(ctx.flags.timeout, "--timeout", 300, 1, 86_400) * 1000;
-    const maxLagBytes = number(ctx.flags["max-lag"], "--max-lag", 1_048_576, 0, Number.MAX_SAFE_INTEGER);
-
-    const source = await connect(from, "source");
-    let target: Sql | null = null;
-    try {
-      target = await connect(to, "target").catch((err) => {
-        // abort cleans the source even when the target is gone.
-        if (step === "abort") return null;
-        throw err;
-      });
-      if (step === "status") {
-        const status = await moveStatus(source, target as Sql);
-        for (const line of ctx.flags.json ? [JSON.stringify(status, null, 2)] : formatStatus(status)) ctx.out(line);
-        return;
-      }
-      const [lock] = await source<{ ok: boolean }[]>`select pg_try_advisory_lock(${OPERATION_LOCK}) as ok`;
-      if (!lock?.ok) throw new Error("another `minitwit replicate` is running against this source; wait for it");
-      if (step === "start") {
+  options: OPTIONS,
+  subcommands: {
+    start: step(
+      "start",
+      stepUsage(
+        "start --from SOURCE --to TARGET [--publisher-url URL] [--force] [--wait] [--timeout S]",
+        "Checks both sides, migrates the target, creates the publication, the slot and the\nsubscription; the initial copy starts. Re-running continues where the last run stopped.",
+        `  --publisher-url URL   the source as the target's server reaches it (default: --from)
+  --force               empty the target's tables if they hold rows
+  --wait                return once every table is copied
+  --timeout S           bound on the wait (default 300; or 90s, 5m, 2h)`,
+      ),
+      ["publisher-url", "force", "wait", "timeout"],
+      async (ctx, source, target) => {
         await startMove(source, target as Sql, {
-          publisherUrl,
-          force: ctx.flags.force === true,
-          waitMs: ctx.flags.wait === true ? timeoutMs : null,
+          publisherUrl:
+            ctx.options["publisher-url"] === undefined ? ends(ctx).from : url(ctx, "publisher-url", null, ""),
+          force: ctx.options.force === true,
+          waitMs: ctx.options.wait === true ? (ctx.options.timeout ?? DEFAULT_TIMEOUT_MS) : null,
           progress: ctx.out,
         });
-      } else if (step === "cutover") {
+      },
+    ),
+    status: step(
+      "status",
+      stepUsage(
+        "status --from SOURCE --to TARGET [--json]",
+        "Each table's copy state, the lag in bytes, and what to do next.",
+        "  --json                print JSON",
+      ),
+      ["json"],
+      async (ctx, source, target) => {
+        const status = await moveStatus(source, target as Sql);
+        for (const line of ctx.options.json ? [JSON.stringify(status, null, 2)] : formatStatus(status)) ctx.out(line);
+      },
+    ),
+    cutover: step(
+      "cutover",
+      stepUsage(
+        "cutover --from SOURCE --to TARGET [--max-lag BYTES] [--timeout S]",
+        "Waits for the lag to fall under --max-lag, makes the source refuse writes, waits until the\ntarget has every change, copies sequences, compares row counts and removes the replication.\nPrints the write-unavailable window. The source stays read-only.",
+        `  --max-lag BYTES       lag under which the source is fenced (default 1048576)
+  --timeout S           bound on each wait (default 300; or 90s, 5m, 2h)`,
+      ),
+      ["max-lag", "timeout"],
+      async (ctx, source, target) => {
         const done = await cutover(source, target as Sql, {
-          maxLagBytes,
-          timeoutMs,
+          maxLagBytes: ctx.options["max-lag"] ?? 1_048_576,
+          timeoutMs: ctx.options.timeout ?? DEFAULT_TIMEOUT_MS,
           progress: (_step, message) => ctx.out(message),
         });
         if (done.alreadyComplete) ctx.out(`the cutover had completed at ${done.completedAt.toISOString()}`);
         ctx.out(
           `write-unavailable window: ${done.windowMs} ms (source read-only from ${done.fencedAt.toISOString()}, ` +
-            `target alone from ${done.completedAt.toISOString()}); point MiniTwit at ${redactUrl(to)}`,
+            `target alone from ${done.completedAt.toISOString()}); point MiniTwit at ${redactUrl(ends(ctx).to)}`,
         );
-      } else {
+      },
+    ),
+    abort: step(
+      "abort",
+      stepUsage(
+        "abort --from SOURCE --to TARGET [--force]",
+        "Gives writes back to the source and removes subscription, slots and publication.",
+        "  --force               give writes back even after a completed cutover",
+      ),
+      ["force"],
+      async (ctx, source, target) => {
         if (target === null)
-          ctx.out(`warning: cannot connect to the target ${redactUrl(to)}; cleaning the source only`);
-        await abortMove(source, target, { force: ctx.flags.force === true, progress: ctx.out });
-      }
-    } finally {
-      await target?.end({ timeout: 5 });
-      await source.end({ timeout: 5 });
-    }
+          ctx.out(`warning: cannot connect to the target ${redactUrl(ends(ctx).to)}; cleaning the source only`);
+        await abortMove(source, target, { force: ctx.options.force === true, progress: ctx.out });
+      },
+    ),
   },
-};
+});
 
-function url(ctx: CommandContext, flag: string, fallback: string | null, variable: string): string {
-  const given = ctx.flags[flag];
-  const value = typeof given === "string" ? given.trim() : fallback;
+/**
+ * One step: both ends connected (abort goes on without the target), the
+ * operation lock held on the source for every step but status, and both
+ * connections closed however the step ends.
+ */
+function step(
+  name: string,
+  usage: string,
+  accepts: (keyof typeof OPTIONS)[],
+  work: (ctx: Context, source: Sql, target: Sql | null) => Promise<void>,
+): Subcommand<typeof OPTIONS> {
+  return {
+    summary: name,
+    usage,
+    accepts: ["from", "to", ...accepts],
+    async run(ctx: Context) {
+      if (ctx.args.length > 0) throw new UsageError(`unexpected argument "${ctx.args[0]}"`, "replicate");
+      const { from, to } = ends(ctx);
+      const source = await connect(from, "source");
+      let target: Sql | null = null;
+      try {
+        target = await connect(to, "target").catch((err) => {
+          // abort cleans the source even when the target is gone.
+          if (name === "abort") return null;
+          throw err;
+        });
+        if (name !== "status") {
+          const [lock] = await source<{ ok: boolean }[]>`select pg_try_advisory_lock(${OPERATION_LOCK}) as ok`;
+          if (!lock?.ok) throw new Error("another `minitwit replicate` is running against this source; wait for it");
+        }
+        await work(ctx, source, target);
+      } finally {
+        await target?.end({ timeout: 5 });
+        await source.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+function ends(ctx: Context): { from: string; to: string } {
+  return {
+    from: url(ctx, "from", ctx.config.replicationSourceUrl, "REPLICATION_SOURCE_URL"),
+    to: url(ctx, "to", ctx.config.replicationTargetUrl, "REPLICATION_TARGET_URL"),
+  };
+}
+
+function url(ctx: Context, flag: "from" | "to" | "publisher-url", fallback: string | null, variable: string): string {
+  const given = ctx.options[flag];
+  const value = given !== undefined ? given.trim() : fallback;
   if (value === null || value === "") {
     throw new UsageError(`--${flag} is required${variable ? ` (or set ${variable})` : ""}`, "replicate");
   }
@@ -144,13 +202,4 @@ function url(ctx: CommandContext, flag: string, fallback: string | null, variabl
     throw new UsageError(`--${flag} must be a postgres:// URL, got "${redactUrl(value)}"`, "replicate");
   }
   return value;
-}
-
-function number(raw: string | boolean | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (raw === undefined || typeof raw === "boolean") return fallback;
-  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`, "replicate");
-  }
-  return n;
 }

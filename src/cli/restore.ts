@@ -1,11 +1,12 @@
 import { runRestore } from "../backup/restore";
 import { UsageError } from "../errors";
 import { S3_HELP } from "./backup";
-import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 
-export const restore: Command = {
+export const restore = defineCommand({
   name: "restore",
   summary: "restore a backup from S3 into the database",
+  settings: ["core", "database", "backup"],
   usage: `Usage: minitwit restore (--latest | --key KEY) [--force] [options]
 
 Downloads a backup and checks its SHA-256 against its manifest before touching
@@ -47,4 +48,4 @@ ${S3_HELP}`,
         .join(", ")}`,
     );
   },
-};
+});

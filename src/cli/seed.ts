@@ -1,12 +1,13 @@
 // `minitwit seed`: a synthetic data set for benchmarks and demos.
 import { UsageError } from "../errors";
 import { seedDatabase } from "../seed/seed";
-import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 import { withDatabase } from "./database";
 
-export const seed: Command = {
+export const seed = defineCommand({
   name: "seed",
   summary: "fill an empty database with synthetic users, follows and messages",
+  settings: ["core", "database"],
   usage: `Usage: minitwit seed [--users N] [--messages N] [--password TEXT] [--seed N] [--force]
 
 Fills an empty PostgreSQL database with a synthetic data set: users with
@@ -26,17 +27,14 @@ Options:
 ${DATABASE_HELP}`,
   options: {
     ...databaseOptions,
-    users: { type: "string" },
-    messages: { type: "string" },
+    users: { type: "integer", min: 2, max: 1_000_000 },
+    messages: { type: "integer", min: 0, max: 100_000_000 },
     password: { type: "string" },
-    seed: { type: "string" },
+    seed: { type: "integer", min: 0, max: 2 ** 32 - 1 },
     force: { type: "boolean" },
   },
-  async run({ config, flags, out }) {
-    const users = count(flags.users, "--users", 10_000, 2, 1_000_000);
-    const messages = count(flags.messages, "--messages", 1_000_000, 0, 100_000_000);
-    const seedValue = count(flags.seed, "--seed", 1, 0, 2 ** 32 - 1);
-    const password = typeof flags.password === "string" ? flags.password : "minitwit";
+  async run({ config, options, out }) {
+    const { users = 10_000, messages = 1_000_000, seed: seedValue = 1, password = "minitwit" } = options;
     if (password === "") throw new UsageError("--password must not be empty", "seed");
     return withDatabase(config, async (database) => {
       const result = await seedDatabase(database, config.databaseUrl, {
@@ -44,7 +42,7 @@ ${DATABASE_HELP}`,
         messages,
         password,
         seed: seedValue,
-        force: flags.force === true,
+        force: options.force === true,
         now: Math.floor(Date.now() / 1000),
         progress: (line) => console.error(line),
       });
@@ -57,11 +55,4 @@ ${DATABASE_HELP}`,
       out(`every seeded user's password: ${password}`);
     });
   },
-};
-
-function count(value: string | boolean | undefined, flag: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = typeof value === "string" && /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(n >= min && n <= max)) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`, "seed");
-  return n;
-}
+});

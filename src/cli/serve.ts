@@ -1,11 +1,12 @@
 import { type Config, DEFAULT_SIMULATOR_TOKEN } from "../config";
 import { startServer } from "../http/server";
 import { createLogger, type Logger } from "../log";
-import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 
-export const serve: Command = {
+export const serve = defineCommand({
   name: "serve",
   summary: "serve the web pages and the simulator API",
+  settings: ["core", "database", "server"],
   usage: `Usage: minitwit serve [options]
 
 Serves the web application on PORT and the simulator API on API_PORT (and
@@ -40,7 +41,7 @@ SHUTDOWN_TIMEOUT_MS, TRUSTED_PROXIES, SIMULATOR_ALLOW, CORS_ORIGINS, the limits
     log.info({ signal }, "shutting down");
     await server.stop();
   },
-};
+});
 
 /**
  * The course's simulator credential is public. Outside production it is the
