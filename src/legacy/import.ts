@@ -39,91 +39,107 @@ export interface ImportOptions {
 export async function importLegacy(db: Db, source: LegacySource, options: ImportOptions): Promise<ImportReport> {
   await applyMigrations(db);
   return db.transaction(async (tx) => {
-    const counts = await rowCounts(runOnDb(tx), ["users", "followers", "messages"]);
-    const held = (table: string) => counts.get(table) ?? 0;
-    const total = held("users") + held("followers") + held("messages");
-    if (total > 0 && !options.force) {
-      throw new HoldsDataError(
-        `the target already holds ${held("users")} users, ${held("followers")} follower rows and ${held("messages")} messages; ` +
-          "import into an empty database, or pass --force to replace them",
-      );
-    }
-    if (total > 0) await tx.execute(sql`truncate users, followers, messages restart identity cascade`);
-
-    const report = {
-      source: source.location,
-      imported: { users: 0, followers: 0, messages: 0 },
-      dropped: { duplicateFollowers: 0, followersOfMissingUsers: 0, messagesOfMissingUsers: 0, incompleteRows: 0 },
-      messagesWithoutDate: 0,
-      hashes: { argon2: 0, werkzeugPbkdf2: 0, sha256: 0, unreadable: 0 },
-    };
-    const userIds = new Set<number>();
-    const firstIdByName = new Map<string, number>();
-    const duplicateNames: string[] = [];
-
-    for await (const batch of source.users()) {
-      const accepted = [];
-      for (const user of batch) {
-        if (!isComplete(user)) {
-          report.dropped.incompleteRows++;
-          continue;
-        }
-        const first = firstIdByName.get(user.username);
-        if (first !== undefined) {
-          duplicateNames.push(`"${user.username}" (ids ${first} and ${user.userId})`);
-          continue;
-        }
-        firstIdByName.set(user.username, user.userId);
-        userIds.add(user.userId);
-        countHash(report.hashes, user.pwHash);
-        accepted.push({ userId: user.userId, username: user.username, email: user.email, pwHash: user.pwHash });
-      }
-      if (accepted.length > 0) await tx.insert(users).values(accepted);
-      report.imported.users += accepted.length;
-    }
-    if (duplicateNames.length > 0) {
-      // Usernames are unique now; which of two accounts keeps the name is the
-      // operator's decision, not the importer's.
-      const shown = duplicateNames.slice(0, 10).join(", ");
-      const more = duplicateNames.length > 10 ? ` and ${duplicateNames.length - 10} more` : "";
-      throw new Error(
-        `the legacy database has usernames used by more than one user: ${shown}${more}; rename or merge them there first`,
-      );
-    }
-
-    for await (const batch of source.followers()) {
-      const valid = batch.filter((f): f is { whoId: number; whomId: number } => knownPair(f, userIds));
-      report.dropped.followersOfMissingUsers += batch.length - valid.length;
-      if (valid.length === 0) continue;
-      // The original had no key on (who_id, whom_id); the first copy of a pair wins.
-      const inserted = await tx
-        .insert(followers)
-        .values(valid)
-        .onConflictDoNothing()
-        .returning({ who: followers.whoId });
-      report.imported.followers += inserted.length;
-      report.dropped.duplicateFollowers += valid.length - inserted.length;
-    }
-
-    for await (const batch of source.messages()) {
-      const accepted = [];
-      for (const message of batch) {
-        if (message.authorId === null || !userIds.has(message.authorId)) {
-          report.dropped.messagesOfMissingUsers++;
-        } else if (message.text === null) {
-          report.dropped.incompleteRows++;
-        } else {
-          if (message.pubDate === null) report.messagesWithoutDate++;
-          accepted.push(toMessage(message, message.authorId, message.text));
-        }
-      }
-      if (accepted.length > 0) await tx.insert(messages).values(accepted);
-      report.imported.messages += accepted.length;
-    }
-
+    await emptyOrRefuse(tx, options.force);
+    const report = emptyReport(source.location);
+    const userIds = await importUsers(tx, source, report);
+    await importFollowers(tx, source, userIds, report);
+    await importMessages(tx, source, userIds, report);
     await moveSequencesPastRows(runOnDb(tx), ["users", "messages"]);
     return report;
   });
+}
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+type Report = ReturnType<typeof emptyReport>;
+
+function emptyReport(location: string) {
+  return {
+    source: location,
+    imported: { users: 0, followers: 0, messages: 0 },
+    dropped: { duplicateFollowers: 0, followersOfMissingUsers: 0, messagesOfMissingUsers: 0, incompleteRows: 0 },
+    messagesWithoutDate: 0,
+    hashes: { argon2: 0, werkzeugPbkdf2: 0, sha256: 0, unreadable: 0 },
+  };
+}
+
+async function emptyOrRefuse(tx: Tx, force: boolean): Promise<void> {
+  const counts = await rowCounts(runOnDb(tx), ["users", "followers", "messages"]);
+  const held = (table: string) => counts.get(table) ?? 0;
+  const total = held("users") + held("followers") + held("messages");
+  if (total > 0 && !force) {
+    throw new HoldsDataError(
+      `the target already holds ${held("users")} users, ${held("followers")} follower rows and ${held("messages")} messages; ` +
+        "import into an empty database, or pass --force to replace them",
+    );
+  }
+  if (total > 0) await tx.execute(sql`truncate users, followers, messages restart identity cascade`);
+}
+
+/** Imports every complete user; returns the ids imported. Refuses a source whose usernames repeat. */
+async function importUsers(tx: Tx, source: LegacySource, report: Report): Promise<Set<number>> {
+  const userIds = new Set<number>();
+  const firstIdByName = new Map<string, number>();
+  const duplicateNames: string[] = [];
+  for await (const batch of source.users()) {
+    const accepted = [];
+    for (const user of batch) {
+      if (!isComplete(user)) {
+        report.dropped.incompleteRows++;
+        continue;
+      }
+      const first = firstIdByName.get(user.username);
+      if (first !== undefined) {
+        duplicateNames.push(`"${user.username}" (ids ${first} and ${user.userId})`);
+        continue;
+      }
+      firstIdByName.set(user.username, user.userId);
+      userIds.add(user.userId);
+      countHash(report.hashes, user.pwHash);
+      accepted.push({ userId: user.userId, username: user.username, email: user.email, pwHash: user.pwHash });
+    }
+    if (accepted.length > 0) await tx.insert(users).values(accepted);
+    report.imported.users += accepted.length;
+  }
+  if (duplicateNames.length > 0) {
+    // Usernames are unique now; which of two accounts keeps the name is the
+    // operator's decision, not the importer's.
+    const shown = duplicateNames.slice(0, 10).join(", ");
+    const more = duplicateNames.length > 10 ? ` and ${duplicateNames.length - 10} more` : "";
+    throw new Error(
+      `the legacy database has usernames used by more than one user: ${shown}${more}; rename or merge them there first`,
+    );
+  }
+  return userIds;
+}
+
+async function importFollowers(tx: Tx, source: LegacySource, userIds: Set<number>, report: Report): Promise<void> {
+  for await (const batch of source.followers()) {
+    const valid = batch.filter((f): f is { whoId: number; whomId: number } => knownPair(f, userIds));
+    report.dropped.followersOfMissingUsers += batch.length - valid.length;
+    if (valid.length === 0) continue;
+    // The original had no key on (who_id, whom_id); the first copy of a pair wins.
+    const inserted = await tx.insert(followers).values(valid).onConflictDoNothing().returning({ who: followers.whoId });
+    report.imported.followers += inserted.length;
+    report.dropped.duplicateFollowers += valid.length - inserted.length;
+  }
+}
+
+async function importMessages(tx: Tx, source: LegacySource, userIds: Set<number>, report: Report): Promise<void> {
+  for await (const batch of source.messages()) {
+    const accepted = [];
+    for (const message of batch) {
+      if (message.authorId === null || !userIds.has(message.authorId)) {
+        report.dropped.messagesOfMissingUsers++;
+      } else if (message.text === null) {
+        report.dropped.incompleteRows++;
+      } else {
+        if (message.pubDate === null) report.messagesWithoutDate++;
+        accepted.push(toMessage(message, message.authorId, message.text));
+      }
+    }
+    if (accepted.length > 0) await tx.insert(messages).values(accepted);
+    report.imported.messages += accepted.length;
+  }
 }
 
 function isComplete(user: LegacyUser): user is LegacyUser & { username: string; email: string; pwHash: string } {

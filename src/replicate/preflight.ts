@@ -25,26 +25,48 @@ const SLOTS_NEEDED = 2;
 const SENDERS_NEEDED = 2;
 
 export async function preflight(source: Sql, target: Sql, slot: string, force: boolean): Promise<Check[]> {
-  const checks: Check[] = [];
-  const check = (ok: boolean, good: string, bad: string) => checks.push({ ok, detail: ok ? good : bad });
   const subscription = await subscriptionOnTarget(target);
+  const role = await sourceRole(source);
+  const fence = await fenceOnSource(source);
+  return [
+    ...(await sourceSettingChecks(source, role, slot, subscription !== null)),
+    ...(await sourceTableChecks(source, role)),
+    verdict(
+      fence === null,
+      "source: accepts writes",
+      "source: a cutover has already made it read-only; finish it with `minitwit replicate cutover` " +
+        "or undo it with `minitwit replicate abort`",
+    ),
+    ...(await targetChecks(target)),
+    await distinctDatabases(source, target),
+    ...(subscription === null
+      ? [await targetEmpty(target, force).catch((err) => failed("target: cannot count its rows", err))]
+      : []),
+  ];
+}
 
-  const [src] = await source<
-    {
-      user: string;
-      db: string;
-      walLevel: string;
-      superuser: boolean;
-      replication: boolean;
-      createOnDb: boolean;
-      createOnSchema: boolean;
-      schema: string;
-      maxSlots: number;
-      usedSlots: number;
-      maxSenders: number;
-      usedSenders: number;
-    }[]
-  >`select current_user as user, current_database() as db, current_setting('wal_level') as "walLevel",
+function verdict(ok: boolean, good: string, bad: string): Check {
+  return { ok, detail: ok ? good : bad };
+}
+
+interface SourceRole {
+  user: string;
+  db: string;
+  walLevel: string;
+  superuser: boolean;
+  replication: boolean;
+  createOnDb: boolean;
+  createOnSchema: boolean;
+  schema: string;
+  maxSlots: number;
+  usedSlots: number;
+  maxSenders: number;
+  usedSenders: number;
+}
+
+async function sourceRole(source: Sql): Promise<SourceRole> {
+  const [role] = await source<SourceRole[]>`
+    select current_user as user, current_database() as db, current_setting('wal_level') as "walLevel",
            r.rolsuper as superuser, r.rolreplication as replication,
            has_database_privilege(current_database(), 'CREATE') as "createOnDb",
            has_schema_privilege(current_schema(), 'CREATE') as "createOnSchema", current_schema() as schema,
@@ -53,49 +75,62 @@ export async function preflight(source: Sql, target: Sql, slot: string, force: b
            current_setting('max_wal_senders')::int as "maxSenders",
            (select count(*) from pg_stat_replication)::int as "usedSenders"
     from pg_roles r where r.rolname = current_user`;
-  if (src === undefined) throw new Error("cannot read the current role on the source");
+  if (role === undefined) throw new Error("cannot read the current role on the source");
+  return role;
+}
 
-  check(
-    src.walLevel === "logical",
-    "source: wal_level is logical",
-    `source: wal_level is ${src.walLevel}; set wal_level = logical in postgresql.conf and restart the source`,
-  );
-  if (subscription !== null) {
+/** wal_level, free slots and WAL senders (unless the subscription holds them already), the role's rights. */
+async function sourceSettingChecks(source: Sql, src: SourceRole, slot: string, subscribed: boolean): Promise<Check[]> {
+  const checks = [
+    verdict(
+      src.walLevel === "logical",
+      "source: wal_level is logical",
+      `source: wal_level is ${src.walLevel}; set wal_level = logical in postgresql.conf and restart the source`,
+    ),
+  ];
+  if (subscribed) {
     checks.push({ ok: true, detail: "source: replication slots and WAL senders already in use by the subscription" });
   } else {
-    const ownSlot = (await slotOnSource(source, slot)) !== null ? 1 : 0;
-    const freeSlots = src.maxSlots - src.usedSlots + ownSlot;
-    check(
-      freeSlots >= SLOTS_NEEDED,
-      `source: ${freeSlots} replication slots free`,
-      `source: ${freeSlots} of max_replication_slots = ${src.maxSlots} free, ${SLOTS_NEEDED} needed; ` +
-        "drop unused slots (see pg_replication_slots) or raise max_replication_slots and restart",
-    );
+    const freeSlots = src.maxSlots - src.usedSlots + ((await slotOnSource(source, slot)) !== null ? 1 : 0);
     const freeSenders = src.maxSenders - src.usedSenders;
-    check(
-      freeSenders >= SENDERS_NEEDED,
-      `source: ${freeSenders} WAL senders free`,
-      `source: ${freeSenders} of max_wal_senders = ${src.maxSenders} free, ${SENDERS_NEEDED} needed; ` +
-        "raise max_wal_senders and restart the source",
+    checks.push(
+      verdict(
+        freeSlots >= SLOTS_NEEDED,
+        `source: ${freeSlots} replication slots free`,
+        `source: ${freeSlots} of max_replication_slots = ${src.maxSlots} free, ${SLOTS_NEEDED} needed; ` +
+          "drop unused slots (see pg_replication_slots) or raise max_replication_slots and restart",
+      ),
+      verdict(
+        freeSenders >= SENDERS_NEEDED,
+        `source: ${freeSenders} WAL senders free`,
+        `source: ${freeSenders} of max_wal_senders = ${src.maxSenders} free, ${SENDERS_NEEDED} needed; ` +
+          "raise max_wal_senders and restart the source",
+      ),
     );
   }
-  check(
-    src.superuser || src.replication,
-    `source: role ${src.user} may replicate`,
-    `source: role ${src.user} lacks the REPLICATION attribute; run ALTER ROLE ${src.user} REPLICATION`,
-  );
-  check(
-    src.superuser || src.createOnDb,
-    `source: role ${src.user} may create publications`,
-    `source: role ${src.user} may not create publications; run GRANT CREATE ON DATABASE ${src.db} TO ${src.user}`,
-  );
-  check(
-    src.superuser || src.createOnSchema,
-    `source: role ${src.user} may create the read-only trigger function used at cutover`,
-    `source: role ${src.user} may not create functions in schema ${src.schema} (needed to make the source ` +
-      `read-only at cutover); run GRANT CREATE ON SCHEMA ${src.schema} TO ${src.user}`,
-  );
+  return [
+    ...checks,
+    verdict(
+      src.superuser || src.replication,
+      `source: role ${src.user} may replicate`,
+      `source: role ${src.user} lacks the REPLICATION attribute; run ALTER ROLE ${src.user} REPLICATION`,
+    ),
+    verdict(
+      src.superuser || src.createOnDb,
+      `source: role ${src.user} may create publications`,
+      `source: role ${src.user} may not create publications; run GRANT CREATE ON DATABASE ${src.db} TO ${src.user}`,
+    ),
+    verdict(
+      src.superuser || src.createOnSchema,
+      `source: role ${src.user} may create the read-only trigger function used at cutover`,
+      `source: role ${src.user} may not create functions in schema ${src.schema} (needed to make the source ` +
+        `read-only at cutover); run GRANT CREATE ON SCHEMA ${src.schema} TO ${src.user}`,
+    ),
+  ];
+}
 
+/** Every table present, owned by the role, with a replica identity; the schema version readable. */
+async function sourceTableChecks(source: Sql, src: SourceRole): Promise<Check[]> {
   // A published table without a replica identity makes every UPDATE and
   // DELETE on it fail on the source: the application would break at once.
   const tables = await source<
@@ -108,11 +143,13 @@ export async function preflight(source: Sql, target: Sql, slot: string, force: b
     from unnest(${replicatedTables()}::text[]) as t(name)
     left join pg_class c on c.relname = t.name and c.relkind = 'r' and c.relnamespace = current_schema()::regnamespace`;
   const missing = tables.filter((t) => !t.present).map((t) => t.name);
-  check(
-    missing.length === 0,
-    "source: every MiniTwit table is present",
-    `source: table ${missing.join(", ")} missing; the source is not a migrated MiniTwit database`,
-  );
+  const checks = [
+    verdict(
+      missing.length === 0,
+      "source: every MiniTwit table is present",
+      `source: table ${missing.join(", ")} missing; the source is not a migrated MiniTwit database`,
+    ),
+  ];
   const foreign = tables.filter((t) => t.present && !t.owned && !src.superuser);
   if (foreign.length > 0) {
     const owners = [...new Set(foreign.map((t) => t.owner))].join(", ");
@@ -132,15 +169,11 @@ export async function preflight(source: Sql, target: Sql, slot: string, force: b
   if (missing.length === 0) {
     checks.push(await schemaVersion(source).catch((err) => failed(`source: cannot read schema_migrations`, err)));
   }
+  return checks;
+}
 
-  const fence = await fenceOnSource(source);
-  check(
-    fence === null,
-    "source: accepts writes",
-    "source: a cutover has already made it read-only; finish it with `minitwit replicate cutover` " +
-      "or undo it with `minitwit replicate abort`",
-  );
-
+/** The target's role may subscribe, and enough logical replication workers are configured. */
+async function targetChecks(target: Sql): Promise<Check[]> {
   const [tgt] = await target<{ user: string; superuser: boolean; mayCreate: boolean; workers: number }[]>`
     select current_user as user, r.rolsuper as superuser,
            (r.rolsuper or (exists (select from pg_roles where rolname = 'pg_create_subscription')
@@ -149,22 +182,19 @@ export async function preflight(source: Sql, target: Sql, slot: string, force: b
            current_setting('max_logical_replication_workers')::int as workers
     from pg_roles r where r.rolname = current_user`;
   if (tgt === undefined) throw new Error("cannot read the current role on the target");
-  check(
-    tgt.mayCreate,
-    `target: role ${tgt.user} may create subscriptions`,
-    `target: role ${tgt.user} may not create subscriptions; use a superuser, or GRANT pg_create_subscription ` +
-      "and CREATE on the database to it (PostgreSQL 16+)",
-  );
-  check(
-    tgt.workers >= 2,
-    `target: max_logical_replication_workers is ${tgt.workers}`,
-    `target: max_logical_replication_workers is ${tgt.workers}, 2 needed; raise it and restart the target`,
-  );
-  checks.push(await distinctDatabases(source, target));
-  if (subscription === null) {
-    checks.push(await targetEmpty(target, force).catch((err) => failed("target: cannot count its rows", err)));
-  }
-  return checks;
+  return [
+    verdict(
+      tgt.mayCreate,
+      `target: role ${tgt.user} may create subscriptions`,
+      `target: role ${tgt.user} may not create subscriptions; use a superuser, or GRANT pg_create_subscription ` +
+        "and CREATE on the database to it (PostgreSQL 16+)",
+    ),
+    verdict(
+      tgt.workers >= 2,
+      `target: max_logical_replication_workers is ${tgt.workers}`,
+      `target: max_logical_replication_workers is ${tgt.workers}, 2 needed; raise it and restart the target`,
+    ),
+  ];
 }
 
 function failed(what: string, err: unknown): Check {

@@ -53,11 +53,27 @@ export async function startMove(source: Sql, target: Sql, options: StartOptions)
   progress(applied.length > 0 ? `target migrated to ${version}` : `target schema is current (${version})`);
 
   const tables = replicatedTables();
-  let subscription = await subscriptionOnTarget(target);
-  if (subscription === null && options.force) {
+  const existing = await subscriptionOnTarget(target);
+  if (existing === null && options.force) {
     await target`truncate ${target(tables)} restart identity cascade`;
   }
+  await ensurePublication(source, tables, progress);
+  const subscription =
+    existing === null
+      ? await subscribe(source, target, slot, options)
+      : await resume(source, target, existing, progress);
+  if (options.waitMs !== null) {
+    await waitForInitialCopy(target, subscription.oid, tables, options.waitMs);
+    progress("every table is copied and replicating; run `minitwit replicate cutover` when ready");
+  } else {
+    progress("follow the initial copy with `minitwit replicate status`");
+  }
+}
 
+type Subscription = NonNullable<Awaited<ReturnType<typeof subscriptionOnTarget>>>;
+
+/** The publication covers exactly the replicated tables, created or corrected. */
+async function ensurePublication(source: Sql, tables: string[], progress: (line: string) => void): Promise<void> {
   const published = await publicationOnSource(source);
   if (published === null) {
     await source`create publication ${source(PUBLICATION)} for table ${source(tables)}`;
@@ -68,58 +84,65 @@ export async function startMove(source: Sql, target: Sql, options: StartOptions)
   } else {
     progress(`publication ${PUBLICATION} exists on the source`);
   }
+}
 
-  if (subscription === null) {
-    const existing = await slotOnSource(source, slot);
-    if (existing?.activePid != null) {
-      throw new Error(
-        `replication slot ${slot} on the source is in use by process ${existing.activePid}: another ` +
-          "database subscribes to it; run `minitwit replicate abort` against that target first",
-      );
-    }
-    // Left by a start that stopped before subscribing: its position is stale.
-    if (existing !== null) await source`select pg_drop_replication_slot(${slot})`;
-    await source`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
-    progress(`created replication slot ${slot} on the source`);
-    await target.unsafe(
-      `create subscription ${SUBSCRIPTION} connection ${quoteLiteral(options.publisherUrl)} publication ${PUBLICATION}
-       with (create_slot = false, slot_name = ${quoteLiteral(slot)}, copy_data = true, synchronous_commit = 'on')`,
+/** A fresh slot on the source and the subscription on the target; the initial copy starts. */
+async function subscribe(source: Sql, target: Sql, slot: string, options: StartOptions): Promise<Subscription> {
+  const existing = await slotOnSource(source, slot);
+  if (existing?.activePid != null) {
+    throw new Error(
+      `replication slot ${slot} on the source is in use by process ${existing.activePid}: another ` +
+        "database subscribes to it; run `minitwit replicate abort` against that target first",
     );
-    progress(`created subscription ${SUBSCRIPTION} on the target; the initial copy is running`);
-    subscription = await subscriptionOnTarget(target);
-    if (subscription === null) throw new Error("the subscription vanished right after it was created");
-  } else {
-    if (subscription.slot === null) {
-      throw new Error(
-        "the subscription is detached from its slot (an interrupted cutover or abort); " +
-          "run `minitwit replicate cutover` or `abort` to finish that first",
-      );
-    }
-    if ((await slotOnSource(source, subscription.slot)) === null) {
-      throw new Error(
-        `the subscription's slot ${subscription.slot} is missing on the source; ` +
-          "run `minitwit replicate abort`, then `start --force`",
-      );
-    }
-    if (!subscription.enabled) await target.unsafe(`alter subscription ${SUBSCRIPTION} enable`);
-    progress(`subscription ${SUBSCRIPTION} exists on the target${subscription.enabled ? "" : " (enabled it again)"}`);
   }
+  // Left by a start that stopped before subscribing: its position is stale.
+  if (existing !== null) await source`select pg_drop_replication_slot(${slot})`;
+  await source`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
+  options.progress(`created replication slot ${slot} on the source`);
+  await target.unsafe(
+    `create subscription ${SUBSCRIPTION} connection ${quoteLiteral(options.publisherUrl)} publication ${PUBLICATION}
+     with (create_slot = false, slot_name = ${quoteLiteral(slot)}, copy_data = true, synchronous_commit = 'on')`,
+  );
+  options.progress(`created subscription ${SUBSCRIPTION} on the target; the initial copy is running`);
+  const subscription = await subscriptionOnTarget(target);
+  if (subscription === null) throw new Error("the subscription vanished right after it was created");
+  return subscription;
+}
 
-  if (options.waitMs !== null) {
-    const oid = subscription.oid;
-    let pending = "";
-    await waitFor(
-      () => `the initial copy (not ready: ${pending})`,
-      options.waitMs,
-      async () => {
-        const states = await tableStates(target, oid);
-        pending = tables.filter((t) => states.get(t) !== "ready").join(", ");
-        return pending === "" ? true : undefined;
-      },
-      250,
+/** A re-run of start: the existing subscription must still have its slot; enabled again if it was disabled. */
+async function resume(
+  source: Sql,
+  target: Sql,
+  subscription: Subscription,
+  progress: (line: string) => void,
+): Promise<Subscription> {
+  if (subscription.slot === null) {
+    throw new Error(
+      "the subscription is detached from its slot (an interrupted cutover or abort); " +
+        "run `minitwit replicate cutover` or `abort` to finish that first",
     );
-    progress("every table is copied and replicating; run `minitwit replicate cutover` when ready");
-  } else {
-    progress("follow the initial copy with `minitwit replicate status`");
   }
+  if ((await slotOnSource(source, subscription.slot)) === null) {
+    throw new Error(
+      `the subscription's slot ${subscription.slot} is missing on the source; ` +
+        "run `minitwit replicate abort`, then `start --force`",
+    );
+  }
+  if (!subscription.enabled) await target.unsafe(`alter subscription ${SUBSCRIPTION} enable`);
+  progress(`subscription ${SUBSCRIPTION} exists on the target${subscription.enabled ? "" : " (enabled it again)"}`);
+  return subscription;
+}
+
+async function waitForInitialCopy(target: Sql, oid: number, tables: string[], waitMs: number): Promise<void> {
+  let pending = "";
+  await waitFor(
+    () => `the initial copy (not ready: ${pending})`,
+    waitMs,
+    async () => {
+      const states = await tableStates(target, oid);
+      pending = tables.filter((t) => states.get(t) !== "ready").join(", ");
+      return pending === "" ? true : undefined;
+    },
+    250,
+  );
 }
