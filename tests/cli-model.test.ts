@@ -52,7 +52,10 @@ describe("typed options", () => {
     [{ wait: "90s" }, { wait: 90_000 }],
     [{ wait: "5m" }, { wait: 300_000 }],
     [{ wait: "1h" }, { wait: 3_600_000 }],
-    [{ name: "x", yes: true }, { name: "x", yes: true }],
+    [
+      { name: "x", yes: true },
+      { name: "x", yes: true },
+    ],
   ])("%j reads as %j", (flags, expected) => {
     expect(readOptions(specs, flags, "test")).toEqual(expected);
   });
