@@ -3,7 +3,8 @@
 // production; rollback by hand with a version), secrets only from GitHub's
 // secrets and never pasted into scripts, the release's version bump run for
 // real against a scratch git repository, and every action pinned to the
-// commit of a release (a moved or hijacked tag changes nothing here).
+// commit of a release (a moved or hijacked tag changes nothing here), kept
+// current by Dependabot.
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -239,5 +240,16 @@ describe("supply chain", () => {
     }
     for (const [action, refs] of pins)
       expect({ action, refs: [...refs] }).toEqual({ action, refs: [...refs].slice(0, 1) });
+  });
+
+  test("dependabot.yml updates npm packages (bun.lock), Docker base images and the actions", () => {
+    const config: Yaml = Bun.YAML.parse(readFileSync(join(root, ".github", "dependabot.yml"), "utf8"));
+    expect(config.version).toBe(2);
+    const updates: Yaml[] = config.updates;
+    expect(updates.map((u) => u["package-ecosystem"]).sort()).toEqual(["bun", "docker", "github-actions"]);
+    for (const update of updates) {
+      expect(update.directory).toBe("/");
+      expect(["daily", "weekly"]).toContain(update.schedule.interval);
+    }
   });
 });
