@@ -252,4 +252,12 @@ describe("supply chain", () => {
       expect(["daily", "weekly"]).toContain(update.schedule.interval);
     }
   });
+
+  test("CI lints the Dockerfile with hadolint, failing on its findings", () => {
+    const steps: Yaml[] = workflow("ci.yml").jobs.quality.steps;
+    const hadolint = steps.find((s) => s.uses?.startsWith("hadolint/hadolint-action@"));
+    expect(hadolint.with.dockerfile).toBe("Dockerfile");
+    expect(hadolint.with["no-fail"]).toBeUndefined();
+    expect(hadolint.with["failure-threshold"]).toBeUndefined(); // the default (info) fails on errors, warnings and infos
+  });
 });
