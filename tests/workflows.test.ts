@@ -4,7 +4,8 @@
 // secrets and never pasted into scripts, the release's version bump run for
 // real against a scratch git repository, and every action pinned to the
 // commit of a release (a moved or hijacked tag changes nothing here), kept
-// current by Dependabot.
+// current by Dependabot; CI lints the Dockerfile and the release scans the
+// image before pushing it.
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -107,7 +108,7 @@ describe("release.yml", () => {
 
   test("pushes the image tagged with the version and the commit, and releases the binary", () => {
     const steps: Yaml[] = release.jobs.publish.steps;
-    const push = steps.find((s) => s.uses?.startsWith("docker/build-push-action"));
+    const push = steps.find((s) => s.uses?.startsWith("docker/build-push-action") && s.with.push);
     expect(push.with.push).toBe(true);
     expect(push.with.tags).toContain(`:${gh("env.VERSION")}`);
     expect(push.with.tags).toContain(`:${gh("steps.names.outputs.short")}`);
@@ -259,5 +260,20 @@ describe("supply chain", () => {
     expect(hadolint.with.dockerfile).toBe("Dockerfile");
     expect(hadolint.with["no-fail"]).toBeUndefined();
     expect(hadolint.with["failure-threshold"]).toBeUndefined(); // the default (info) fails on errors, warnings and infos
+  });
+
+  test("the release scans the image with Trivy, failing on critical findings, before it pushes or releases", () => {
+    const steps: Yaml[] = workflow("release.yml").jobs.publish.steps;
+    const at = (find: (s: Yaml) => boolean) => steps.findIndex(find);
+    const scan = at((s) => s.uses?.startsWith("aquasecurity/trivy-action@"));
+    const load = at((s) => s.uses?.startsWith("docker/build-push-action@") && s.with.load === true);
+    const push = at((s) => s.uses?.startsWith("docker/build-push-action@") && s.with.push === true);
+    const release = at((s) => /gh release create/.test(s.run ?? ""));
+    expect(steps[scan].with.severity.split(",")).toContain("CRITICAL");
+    expect(String(steps[scan].with["exit-code"])).toBe("1");
+    expect(steps[scan].with["image-ref"]).toBe(steps[load].with.tags);
+    expect(load).toBeLessThan(scan);
+    expect(scan).toBeLessThan(push);
+    expect(scan).toBeLessThan(release);
   });
 });
