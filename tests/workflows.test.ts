@@ -243,6 +243,11 @@ describe("supply chain", () => {
       expect({ action, refs: [...refs] }).toEqual({ action, refs: [...refs].slice(0, 1) });
   });
 
+  test.each(files)("%s installs npm packages only as bun.lock pins them", (name) => {
+    const installs = text(name).match(/bun (install|i|add)\b[^\n]*/g) ?? [];
+    for (const install of installs) expect(install).toMatch(/^bun install --frozen-lockfile\b/);
+  });
+
   test("dependabot.yml updates npm packages (bun.lock), Docker base images and the actions", () => {
     const config: Yaml = Bun.YAML.parse(readFileSync(join(root, ".github", "dependabot.yml"), "utf8"));
     expect(config.version).toBe(2);
