@@ -1,8 +1,11 @@
 // The GitHub Actions workflows: valid for GitHub (action-validator's schema
 // checks), wired as documented (CI gates the release; staging before
 // production; rollback by hand with a version), secrets only from GitHub's
-// secrets and never pasted into scripts, and the release's version bump run
-// for real against a scratch git repository.
+// secrets and never pasted into scripts, the release's version bump run for
+// real against a scratch git repository, and every action pinned to the
+// commit of a release (a moved or hijacked tag changes nothing here), kept
+// current by Dependabot; CI lints the Dockerfile and the release scans the
+// image before pushing it.
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -105,7 +108,7 @@ describe("release.yml", () => {
 
   test("pushes the image tagged with the version and the commit, and releases the binary", () => {
     const steps: Yaml[] = release.jobs.publish.steps;
-    const push = steps.find((s) => s.uses?.startsWith("docker/build-push-action"));
+    const push = steps.find((s) => s.uses?.startsWith("docker/build-push-action") && s.with.push);
     expect(push.with.push).toBe(true);
     expect(push.with.tags).toContain(`:${gh("env.VERSION")}`);
     expect(push.with.tags).toContain(`:${gh("steps.names.outputs.short")}`);
@@ -195,5 +198,87 @@ describe("deploy.yml and rollback.yml", () => {
     expect(rollback.on.workflow_dispatch.inputs.version.required).toBe(false);
     expect(rollback.on.workflow_dispatch.inputs.environment.options).toEqual(["production", "staging"]);
     expect(rollback.jobs.rollback.with.command).toBe("rollback");
+  });
+});
+
+describe("supply chain", () => {
+  /** A `uses:` line pinned as Dependabot keeps it: owner/repo[/path]@<40-hex commit> # v<version>. */
+  const pinned = /^(- )?uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+){0,2}$/;
+  // The comment is read from the text: the parsed YAML has no comments.
+  const usesLines = files.flatMap((name) =>
+    text(name)
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => /^(- )?uses: /.test(line) && !line.includes(" ./.github/"))
+      .map((line) => ({ name, line })),
+  );
+
+  test.each([
+    ["uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1", true],
+    ["- uses: docker/build-push-action@53b7df96c91f9c12dcc8a07bcb9ccacbed38856a # v7.3.0", true],
+    ["uses: actions/checkout@v4", false],
+    ["uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1", false],
+    ["uses: actions/checkout@3d3c42e # v7.0.1", false],
+    ["uses: actions/checkout@main # v7.0.1", false],
+  ])("the pin check judges %s: %p", (line, ok) => {
+    expect(pinned.test(line)).toBe(ok);
+  });
+
+  test("every action in every workflow is pinned to a commit, with its version in a comment", () => {
+    const remote = files.flatMap((name) =>
+      [...entries(workflow(name))].filter(([k, v]) => k === "uses" && !String(v).startsWith("./")),
+    );
+    expect(usesLines.length).toBe(remote.length); // no `uses:` the line scan missed
+    expect(usesLines.length).toBeGreaterThan(10);
+    for (const use of usesLines) expect(use).toEqual({ ...use, line: expect.stringMatching(pinned) });
+  });
+
+  test("each action has one pin across the workflows", () => {
+    const pins = new Map<string, Set<string>>();
+    for (const { line } of usesLines) {
+      const [, action, ref] = line.match(/uses: ([^@]+)@(\S+ # \S+)/) ?? [];
+      if (action && ref) pins.set(action, (pins.get(action) ?? new Set()).add(ref));
+    }
+    for (const [action, refs] of pins)
+      expect({ action, refs: [...refs] }).toEqual({ action, refs: [...refs].slice(0, 1) });
+  });
+
+  test.each(files)("%s installs npm packages only as bun.lock pins them", (name) => {
+    const installs = text(name).match(/bun (install|i|add)\b[^\n]*/g) ?? [];
+    for (const install of installs) expect(install).toMatch(/^bun install --frozen-lockfile\b/);
+  });
+
+  test("dependabot.yml updates npm packages (bun.lock), Docker base images and the actions", () => {
+    const config: Yaml = Bun.YAML.parse(readFileSync(join(root, ".github", "dependabot.yml"), "utf8"));
+    expect(config.version).toBe(2);
+    const updates: Yaml[] = config.updates;
+    expect(updates.map((u) => u["package-ecosystem"]).sort()).toEqual(["bun", "docker", "github-actions"]);
+    for (const update of updates) {
+      expect(update.directory).toBe("/");
+      expect(["daily", "weekly"]).toContain(update.schedule.interval);
+    }
+  });
+
+  test("CI lints the Dockerfile with hadolint, failing on its findings", () => {
+    const steps: Yaml[] = workflow("ci.yml").jobs.quality.steps;
+    const hadolint = steps.find((s) => s.uses?.startsWith("hadolint/hadolint-action@"));
+    expect(hadolint.with.dockerfile).toBe("Dockerfile");
+    expect(hadolint.with["no-fail"]).toBeUndefined();
+    expect(hadolint.with["failure-threshold"]).toBeUndefined(); // the default (info) fails on errors, warnings and infos
+  });
+
+  test("the release scans the image with Trivy, failing on critical findings, before it pushes or releases", () => {
+    const steps: Yaml[] = workflow("release.yml").jobs.publish.steps;
+    const at = (find: (s: Yaml) => boolean) => steps.findIndex(find);
+    const scan = at((s) => s.uses?.startsWith("aquasecurity/trivy-action@"));
+    const load = at((s) => s.uses?.startsWith("docker/build-push-action@") && s.with.load === true);
+    const push = at((s) => s.uses?.startsWith("docker/build-push-action@") && s.with.push === true);
+    const release = at((s) => /gh release create/.test(s.run ?? ""));
+    expect(steps[scan].with.severity.split(",")).toContain("CRITICAL");
+    expect(String(steps[scan].with["exit-code"])).toBe("1");
+    expect(steps[scan].with["image-ref"]).toBe(steps[load].with.tags);
+    expect(load).toBeLessThan(scan);
+    expect(scan).toBeLessThan(push);
+    expect(scan).toBeLessThan(release);
   });
 });
