@@ -228,7 +228,7 @@ export function secret(env: Env, name: string): string | null {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigError(`${name}_FILE: cannot read ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`${name}_FILE: cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   const value = text.replace(/\r?\n$/, "");
   if (value === "") throw new ConfigError(`${name}_FILE: ${file} is empty`);

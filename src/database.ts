@@ -39,9 +39,9 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
  * per connection (see preparedByDefault) and planned once, generically, for
  * every parameter value: the timelines' LIMIT is a parameter, and in the
  * default mode PostgreSQL prices a generic plan for "10% of the table",
- * keeps choosing a custom plan and plans every execution again, which at
- * 1,000,000 messages was 60% of PostgreSQL's CPU for GET /public (435 against
- * 165 µs a request). The queries are written so that their generic plans
+ * keeps choosing a custom plan and plans every execution again, which at a
+ * million messages was most of PostgreSQL's CPU for GET /public (figures in
+ * docs/performance.md, "Figures behind the code"). The queries are written so that their generic plans
  * hold for the author of five messages and of 37,000 alike: `bun run bench
  * explain` prints them. A DATABASE_URL with ?plan_cache_mode=auto overrides this.
  */

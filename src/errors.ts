@@ -6,16 +6,17 @@ export class UsageError extends Error {
   constructor(
     message: string,
     readonly command?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = "UsageError";
   }
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
 export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "ConfigError";
   }
 }

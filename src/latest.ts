@@ -12,11 +12,10 @@ import { readLatest, writeLatest } from "./store/latest";
 /**
  * Each UPDATE of the row costs PostgreSQL a statement and a commit whatever
  * it carries. Written as soon as the previous write was done, the row took
- * one UPDATE per request at the simulator's pace (one request at a time) and
- * 0.2 per request at 16 clients; at most one per 10 ms is at most 100 a
- * second at any load. One client at a time that cut PostgreSQL's
- * CPU per request by a fifth and the median write from 0.74 to 0.66 ms
- * (docs/performance.md). What it costs: if the MiniTwit process is killed
+ * one UPDATE per request at the simulator's pace (one request at a time); at
+ * most one per WRITE_INTERVAL_MS bounds that at any load, and saves
+ * PostgreSQL's CPU where it matters most (docs/performance.md, "Figures
+ * behind the code"). What it costs: if the MiniTwit process is killed
  * (a stop flushes), the values of its last 10 ms can be lost, within what
  * the write's `synchronous_commit = off` already allows (store/latest.ts).
  */

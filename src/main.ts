@@ -98,7 +98,7 @@ function parse(command: Command, args: string[]) {
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
     // node:util reports unknown flags and missing values as TypeErrors.
-    throw new UsageError((err as Error).message.split("\n")[0] ?? "invalid arguments", command.name);
+    throw new UsageError((err as Error).message.split("\n")[0] ?? "invalid arguments", command.name, { cause: err });
   }
 }
 

@@ -29,7 +29,27 @@ export function createMetrics({ database, latest, log }: MetricSources) {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: "minitwit_" });
+  const http = httpMetrics(registers);
+  const business = businessCounters(registers);
+  databaseGauges(database, log, registers);
+  latestGauge(database, latest, registers);
+  return {
+    registry,
+    ...business,
+    /** Records one answered request; `route` must be a template or a fixed placeholder. */
+    observeRequest(method: string, route: string, status: number, seconds: number): void {
+      http.requests.inc({ method, route, status: String(status) });
+      http.duration.observe({ method, route }, seconds);
+    },
+    /** The exposition text for /metrics. */
+    text: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
 
+type Registers = Registry[];
+
+function httpMetrics(registers: Registers) {
   const requests = new Counter({
     name: "http_requests_total",
     help: "HTTP responses sent, by method, route template and status.",
@@ -43,9 +63,12 @@ export function createMetrics({ database, latest, log }: MetricSources) {
     buckets: DURATION_BUCKETS,
     registers,
   });
+  return { requests, duration };
+}
 
+function businessCounters(registers: Registers) {
   const counter = (name: string, help: string) => new Counter({ name, help, registers });
-  const business = {
+  return {
     registrations: counter("minitwit_registrations_total", "Users registered (API and web sign-up)."),
     messagesPosted: counter("minitwit_messages_posted_total", "Messages stored (API and web)."),
     follows: counter("minitwit_follows_total", "Follow requests that succeeded (API and web)."),
@@ -54,7 +77,10 @@ export function createMetrics({ database, latest, log }: MetricSources) {
     allowListRefused: counter("minitwit_allowlist_refused_total", "API requests refused by SIMULATOR_ALLOW."),
     rateLimited: counter("minitwit_rate_limited_total", "Requests refused by the per-client rate limit."),
   };
+}
 
+/** The pool's size, the tables' sizes and the moderation counts, read when scraped (cached). */
+function databaseGauges(database: Database, log: Logger, registers: Registers): void {
   // postgres.js keeps its connection queues private, so only the configured
   // size is known here; busy connections show in pg_stat_activity.
   new Gauge({
@@ -95,7 +121,9 @@ export function createMetrics({ database, latest, log }: MetricSources) {
       for (const [action, n] of Object.entries(counts)) this.set({ action }, n);
     },
   });
+}
 
+function latestGauge(database: Database, latest: LatestTracker, registers: Registers): void {
   new Gauge({
     name: "minitwit_latest_action_id",
     help: "The simulator's latest action id: the last one this replica stored, else the stored one; -1 when none.",
@@ -107,19 +135,6 @@ export function createMetrics({ database, latest, log }: MetricSources) {
       this.set(value);
     },
   });
-
-  return {
-    registry,
-    ...business,
-    /** Records one answered request; `route` must be a template or a fixed placeholder. */
-    observeRequest(method: string, route: string, status: number, seconds: number): void {
-      requests.inc({ method, route, status: String(status) });
-      duration.observe({ method, route }, seconds);
-    },
-    /** The exposition text for /metrics. */
-    text: () => registry.metrics(),
-    contentType: registry.contentType,
-  };
 }
 
 /** A read reused for TABLE_SIZES_MAX_AGE_MS, one refresh at a time; null until the first success. */

@@ -9,7 +9,8 @@ export function esc(text: string): string {
 }
 
 // A page shows 30 messages by a handful of authors; hashing each address
-// once, not once per message, was 5% of a timeline page's CPU. Bounded, so
+// once, not once per message, saves a measurable share of a timeline page's
+// CPU (docs/performance.md). Bounded, so
 // a long-running server with many authors does not grow without limit.
 const gravatarHashes = new Map<string, string>();
 const GRAVATAR_CACHE_SIZE = 10_000;

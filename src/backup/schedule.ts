@@ -28,7 +28,7 @@ export function checkCron(expression: string): void {
   try {
     new Cron(expression, { paused: true }).stop();
   } catch (err) {
-    throw new Error(`"${expression}" is not a cron expression: ${(err as Error).message}`);
+    throw new Error(`"${expression}" is not a cron expression: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -50,7 +50,7 @@ ${S3_HELP}`,
       try {
         checkCron(cron);
       } catch (err) {
-        throw new UsageError(`--schedule: ${(err as Error).message}`);
+        throw new UsageError(`--schedule: ${(err as Error).message}`, "backup", { cause: err });
       }
     }
     // Refuse a missing database or bucket now, not at the first scheduled run.

@@ -36,7 +36,7 @@ Options:
       response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
     } catch (err) {
       const reason = (err as Error)?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(err);
-      throw new Error(`${url}: ${reason}`);
+      throw new Error(`${url}: ${reason}`, { cause: err });
     }
     const body = (await response.text()).trim().slice(0, 200);
     if (response.status !== 200) throw new Error(`${url}: ${response.status}${body === "" ? "" : ` ${body}`}`);

@@ -85,7 +85,7 @@ function openLegacySqlite(path: string): LegacySource {
     db = new Database(path, { readonly: true, strict: true });
     db.query("select count(*) from sqlite_master").get();
   } catch (err) {
-    throw new Error(`cannot read ${path} as a SQLite database: ${(err as Error).message}`);
+    throw new Error(`cannot read ${path} as a SQLite database: ${(err as Error).message}`, { cause: err });
   }
   const present = new Set(
     db

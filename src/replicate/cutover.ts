@@ -183,7 +183,7 @@ async function withFenceLifted(source: Sql, err: Error): Promise<Error> {
   const next = lifted
     ? "the source accepts writes again; fix the cause and run `minitwit replicate cutover` again"
     : "the source may still refuse writes: run `minitwit replicate cutover` or `abort` again";
-  return new Error(`cutover stopped: ${err.message}; ${next}`);
+  return new Error(`cutover stopped: ${err.message}; ${next}`, { cause: err });
 }
 
 function result(fence: FenceInfo, completedAt: Date, alreadyComplete: boolean, sequences: SequenceValue[]) {

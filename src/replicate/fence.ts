@@ -87,7 +87,7 @@ async function retryingLocks(source: Sql, what: string, work: (tx: postgres.Tran
     } catch (err) {
       const code = (err as { code?: string }).code ?? "";
       if (!RETRYABLE.has(code) || attempt === ATTEMPTS) {
-        throw new Error(`could not ${what}: ${(err as Error).message}`);
+        throw new Error(`could not ${what}: ${(err as Error).message}`, { cause: err });
       }
     }
   }

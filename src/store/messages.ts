@@ -68,9 +68,9 @@ export async function publicTimeline(db: Db, page: Page): Promise<TimelineMessag
 // neither the author nor the cursor, and given `author_id = $1 and
 // message_id < $2` PostgreSQL may price walking the public index and
 // filtering by author below reading the author's index. For a small author
-// that walk reads everyone's messages (18,000 rows, 4.7 ms, for an author of
-// 40). Only the author index yields (author_id, message_id desc) order, so
-// this form always reads just the author's page (9 buffers, 0.2 ms). The
+// that walk reads everyone's messages. Only the author index yields
+// (author_id, message_id desc) order, so this form always reads just the
+// author's page (docs/performance.md, "Figures behind the code"). The
 // author's name and email come from the caller, who has looked the author up
 // already: joining users here would let the planner rediscover the equality.
 const authorParam = sql.placeholder("authorId");

@@ -77,8 +77,8 @@ const listedColumns = {
 /**
  * One author's messages: the newest of their unflagged ones (the author
  * index) and of their flagged ones (the flagged index), merged. Filtering
- * the whole table by author instead walked all 1,000,000 messages of a
- * seeded database for an author of a few (0.4 s). `between` rather than `=`
+ * the whole table by author instead walked every message of the table, even
+ * for an author of a few. `between` rather than `=`
  * keeps each index's (author, id) order in the generic plan, as in
  * store/messages.ts.
  */

@@ -1,7 +1,6 @@
 // drizzle builds a query's SQL text anew each time a builder chain runs: for
-// a timeline select that was about 100 µs of CPU per call, more than the
-// round trip to PostgreSQL itself (`bun run bench` figures in
-// docs/performance.md). A prepared query is built once per database (or
+// a timeline select that cost more CPU than the round trip to PostgreSQL
+// itself (docs/performance.md, "Figures behind the code"). A prepared query is built once per database (or
 // transaction) with placeholders, and each call only binds their values.
 import type { Db } from "../database";
 
