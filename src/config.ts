@@ -19,6 +19,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly apiPort: number;
+  /** Serves /metrics only; the proxy never routes to it. */
+  readonly metricsPort: number;
   readonly logLevel: LogLevel;
   /** The base64 credential expected after `Authorization: Basic `. */
   readonly simulatorToken: string;
@@ -88,6 +90,7 @@ export function loadConfig(env: Env, flags: Flags = {}): Config {
     host: pick("host", "HOST")[0] ?? "0.0.0.0",
     port: integer(...pick("port", "PORT"), 5000, 0, 65535),
     apiPort: integer(...pick("api-port", "API_PORT"), 5001, 0, 65535),
+    metricsPort: integer(...pick("metrics-port", "METRICS_PORT"), 5002, 0, 65535),
     logLevel: logLevel(...pick("log-level", "LOG_LEVEL")),
     simulatorToken: secret(env, "SIMULATOR_TOKEN") ?? DEFAULT_SIMULATOR_TOKEN,
     sessionSecret: secret(env, "SESSION_SECRET"),
