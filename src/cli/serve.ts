@@ -9,8 +9,8 @@ export const serve: Command = {
   usage: `Usage: minitwit serve [options]
 
 Serves the web application on PORT and the simulator API on API_PORT (and
-under /api on PORT), and /metrics on METRICS_PORT. Applies pending migrations first unless --no-migrate.
-Stops gracefully on SIGINT or SIGTERM.
+under /api on PORT), and /metrics on METRICS_PORT. Applies pending migrations
+first unless --no-migrate. Stops gracefully on SIGINT or SIGTERM.
 
 Options:
   --port N             web port (env PORT, default 5000)
