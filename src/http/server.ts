@@ -31,10 +31,11 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
   const latest = new LatestTracker(database.db, log);
   const metrics = createMetrics({ database, latest, log });
   const { web, api, metrics: scrape } = createApp({ config, database, latest, log, metrics, now });
-  // Bun enforces these below the app: a hard cap for bodies sent without a
-  // Content-Length (the guard answers the others), and a limit on how long a
-  // slow or silent client may hold a connection.
-  const limits = { maxRequestBodySize: config.security.maxBodyBytes * 2, idleTimeout: config.security.idleTimeoutS };
+  // The app answers oversize bodies itself, with its headers (the guard by
+  // Content-Length, the body parser while reading), so Bun's own cap is set
+  // out of reach; bodies no route reads are discarded, not kept. Bun limits
+  // how long a slow or silent client may hold a connection.
+  const limits = { maxRequestBodySize: Number.MAX_SAFE_INTEGER, idleTimeout: config.security.idleTimeoutS };
   web.listen({ port: config.port, hostname: config.host, ...limits });
   api.listen({ port: config.apiPort, hostname: config.host, ...limits });
   scrape.listen({ port: config.metricsPort, hostname: config.host, ...limits });

@@ -36,9 +36,9 @@ export function webPages(deps: AppDeps, web: WebContext) {
     new Elysia({ name: "web-pages" })
       .use(htmlResponses())
       // Forms and the follow links change state: refuse them cross-site.
-      .onBeforeHandle(({ request, route }) => {
+      .onBeforeHandle(({ request, route, server }) => {
         const changes = request.method !== "GET" || /\/(un)?follow$|^\/logout$/.test(route);
-        if (changes && isCrossSite(request)) {
+        if (changes && isCrossSite(request, isHttps(server, request, trusted))) {
           throw new HttpError(403, "Cross-site requests are not allowed");
         }
       })
