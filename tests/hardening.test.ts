@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { rawRequest } from "./support/raw-http";
 import { SIMULATOR_AUTH, startTestServer, type TestServer } from "./support/server";
+import { webClient } from "./support/web-client";
 
 let server: TestServer;
 let proxied: TestServer;
@@ -154,5 +155,37 @@ describe("attack 7: bodies over the cap carry the security headers", () => {
     expect(res.text).toMatch(/content-security-policy: default-src 'none'/i);
     expect(res.text).toMatch(/x-content-type-options: nosniff/i);
     expect(res.text).toContain("too large");
+  });
+});
+
+describe("attack 7: signed-in pages are not stored by caches", () => {
+  test("every page for a signed-in user, and every answer that sets the session cookie, says no-store", async () => {
+    const browser = webClient(server.web);
+    await browser.register("cached");
+    const signIn = await browser.post("/login", { username: "cached", password: "secret" });
+    expect(signIn.headers.get("set-cookie")).toContain("minitwit_session=");
+    expect({ page: "sign-in", cache: signIn.headers.get("cache-control") }).toEqual({
+      page: "sign-in",
+      cache: "no-store",
+    });
+    for (const path of ["/", "/public", "/cached", "/cached?before=99"]) {
+      const res = await browser.get(path);
+      expect({ path, status: res.status, cache: res.headers.get("cache-control") }).toEqual({
+        path,
+        status: 200,
+        cache: "no-store",
+      });
+    }
+    const signOut = await browser.get("/logout");
+    expect({ page: "sign-out", cache: signOut.headers.get("cache-control") }).toEqual({
+      page: "sign-out",
+      cache: "no-store",
+    });
+  });
+
+  test("anonymous public pages stay cacheable", async () => {
+    const res = await fetch(`${server.web}/public`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBeNull();
   });
 });
