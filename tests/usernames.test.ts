@@ -126,7 +126,11 @@ describe("migration 0004 on a database that already holds names differing only i
     expect((await client`select to_regclass('users_username_lower_key') as idx`)[0]?.idx).toBeNull();
 
     // The runbook's rename (SECURITY.md): every name but the oldest of a group gets its id appended.
-    await client`update users set username = username || '-' || user_id where user_id in (3, 4)`;
+    await client`
+      UPDATE users SET username = username || '-' || user_id
+      WHERE user_id IN (SELECT user_id FROM users u
+                        WHERE EXISTS (SELECT 1 FROM users o
+                                      WHERE lower(o.username) = lower(u.username) AND o.user_id < u.user_id))`;
     expect((await applyMigrations(db)).applied).toEqual(
       embeddedMigrations()
         .filter((m) => m.tag >= "0004")
