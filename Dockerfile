@@ -42,10 +42,11 @@ COPY --from=build /src/dist/minitwit /usr/local/bin/minitwit
 COPY --from=build --chown=65532:65532 /out/data /var/lib/minitwit
 ENV DATA_DIR=/var/lib/minitwit \
     PORT=5000 \
-    API_PORT=5001
+    API_PORT=5001 \
+    METRICS_PORT=5002
 WORKDIR /var/lib/minitwit
 USER 65532:65532
-EXPOSE 5000 5001
+EXPOSE 5000 5001 5002
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["/usr/local/bin/minitwit", "healthcheck"]
 STOPSIGNAL SIGTERM

@@ -103,6 +103,7 @@ export async function startMiniTwit(options: ServerOptions): Promise<BenchServer
     HOME: process.env.HOME ?? tmpdir(),
     PORT: String(webPort),
     API_PORT: String(apiPort),
+    METRICS_PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
     LOG_LEVEL: options.logLevel,

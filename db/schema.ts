@@ -3,14 +3,33 @@
 // `latest` table the simulator API needs. Column names follow the original
 // so legacy databases import column for column.
 import { sql } from "drizzle-orm";
-import { bigint, boolean, check, index, integer, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
-export const users = pgTable("users", {
-  userId: integer("user_id").primaryKey().generatedByDefaultAsIdentity(),
-  username: text("username").notNull().unique("users_username_key"),
-  email: text("email").notNull(),
-  pwHash: text("pw_hash").notNull(),
-});
+export const users = pgTable(
+  "users",
+  {
+    userId: integer("user_id").primaryKey().generatedByDefaultAsIdentity(),
+    // Stored NFC-normalised, as registered (src/accounts.ts decides what a name may hold).
+    username: text("username").notNull().unique("users_username_key"),
+    email: text("email").notNull(),
+    pwHash: text("pw_hash").notNull(),
+  },
+  (t) => [
+    // One account per name regardless of case: `Alice` cannot sit beside `alice`.
+    uniqueIndex("users_username_lower_key").on(sql`lower(${t.username})`),
+  ],
+);
 
 export const followers = pgTable(
   "followers",

@@ -34,6 +34,8 @@ export interface DatabaseSettings {
 export interface ServerSettings {
   readonly port: number;
   readonly apiPort: number;
+  /** Serves /metrics only; the proxy never routes to it. */
+  readonly metricsPort: number;
   /** The base64 credential expected after `Authorization: Basic `. */
   readonly simulatorToken: string;
   readonly sessionSecret: string | null;
@@ -114,6 +116,7 @@ const PARSERS: { readonly [S in Section]: (env: Env, pick: Pick, flags: Flags) =
   server: (env, pick): ServerSettings => ({
     port: integer(...pick("port", "PORT"), 5000, 0, 65535),
     apiPort: integer(...pick("api-port", "API_PORT"), 5001, 0, 65535),
+    metricsPort: integer(...pick("metrics-port", "METRICS_PORT"), 5002, 0, 65535),
     simulatorToken: secret(env, "SIMULATOR_TOKEN") ?? DEFAULT_SIMULATOR_TOKEN,
     sessionSecret: secret(env, "SESSION_SECRET"),
     trustedProxies: cidrList(nonEmpty(env.TRUSTED_PROXIES), "TRUSTED_PROXIES"),
@@ -138,6 +141,7 @@ const SECTION_KEYS: { readonly [S in Section]: readonly string[] } = {
   server: [
     "port",
     "apiPort",
+    "metricsPort",
     "simulatorToken",
     "sessionSecret",
     "trustedProxies",

@@ -42,7 +42,10 @@ export async function applyMigrations(
         continue;
       }
       for (const statement of migration.sql.split("--> statement-breakpoint")) {
-        if (statement.trim() !== "") await tx.execute(sql.raw(statement));
+        if (statement.trim() === "") continue;
+        await tx.execute(sql.raw(statement)).catch((err: unknown) => {
+          throw migrationFailed(migration.tag, err);
+        });
       }
       await tx.execute(sql`insert into schema_migrations (tag, sha256) values (${migration.tag}, ${hash})`);
       applied.push(migration.tag);
@@ -71,4 +74,11 @@ export async function pendingMigrations(db: Db, migrations: Migration[] = embedd
 
 function sha256(text: string): string {
   return new Bun.CryptoHasher("sha256").update(text).digest("hex");
+}
+
+/** PostgreSQL's own words (and hint) rather than the driver's "Failed query: <the whole migration>". */
+function migrationFailed(tag: string, err: unknown): Error {
+  const reason = ((err as { cause?: unknown })?.cause ?? err) as { message?: string; hint?: string };
+  const hint = reason?.hint ? `. ${reason.hint}` : "";
+  return new Error(`migration ${tag} failed: ${reason?.message ?? String(err)}${hint}`, { cause: err });
 }

@@ -63,7 +63,7 @@ test("migrate runs from an empty directory against Postgres, twice", async () =>
 
 test("serve on the embedded database: latest, register and tweet round trip, clean stop", async () => {
   const [port, apiPort] = [await freePort(), await freePort()];
-  const proc = Bun.spawn([bin, "serve", "--port", String(port), "--api-port", String(apiPort)], {
+  const proc = Bun.spawn([bin, "serve", "--port", String(port), "--api-port", String(apiPort), "--metrics-port", "0"], {
     cwd: dir,
     env: { PATH: "/usr/bin:/bin", LOG_LEVEL: "info", HOST: "127.0.0.1" },
     stdout: "pipe",

@@ -1,6 +1,6 @@
 // Seeded fuzzing of every route: malformed JSON, wrong types, huge and empty
-// fields, invalid UTF-8, %00 and path tricks, injection strings and wrong
-// methods. Nothing may answer 5xx, the process must stay up, and the data
+// fields, deep nesting, long arrays and huge numbers, invalid UTF-8, %00 and
+// path tricks, injection strings and wrong methods. Nothing may answer 5xx, the process must stay up, and the data
 // written before the fuzzing must be unchanged afterwards.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import postgres from "postgres";
@@ -66,8 +66,28 @@ function junkName(r: ReturnType<typeof rng>): string {
   return r.next() < 0.5 ? raw.replaceAll("/", "%2F").replaceAll("?", "%3F").replaceAll("#", "%23") : enc(raw);
 }
 
+/** Bodies that are valid JSON but extreme in shape: deep, long or numerically huge. */
+function extreme(r: ReturnType<typeof rng>, keys: string[]): string {
+  const key = JSON.stringify(r.pick(keys));
+  const depth = r.pick([31, 32, 33, 100, 5000, 20_000]);
+  const nest = r.pick(["[", '{"a":']);
+  const close = nest === "[" ? "]" : "}";
+  return r.pick([
+    `{${key}:${nest.repeat(depth)}1${close.repeat(depth)}}`,
+    `${"[".repeat(depth)}${"]".repeat(depth)}`,
+    `{${key}:[${Array(r.pick([1000, 10_000, 30_000]))
+      .fill(r.pick(["1", '"a"', "{}", "[]", "null"]))
+      .join(",")}]}`,
+    `{${key}:${r.pick(["1e400", "-1e400", "123456789012345678901234567890", "-0", "0.0000000000000000000001", "9".repeat(5000)])}}`,
+    `{${Array.from({ length: 3000 }, (_, i) => `"k${i}":1`).join(",")}}`,
+  ]);
+}
+
 function body(r: ReturnType<typeof rng>, keys: string[]): string {
-  switch (Math.floor(r.next() * 6)) {
+  switch (Math.floor(r.next() * 8)) {
+    case 6:
+    case 7:
+      return extreme(r, keys);
     case 0:
       return "{";
     case 1:
@@ -118,15 +138,17 @@ function request(r: ReturnType<typeof rng>): { url: string; init: RequestInit } 
   );
   let payload: string | undefined;
   if (method === "POST" || method === "PUT" || method === "PATCH") {
-    payload = form
-      ? new URLSearchParams({
-          username: r.pick(NASTY),
-          email: r.pick(NASTY),
-          password: r.pick(NASTY),
-          password2: r.pick(NASTY),
-          text: r.pick(NASTY),
-        }).toString()
-      : body(r, ["username", "email", "pwd", "content", "follow", "unfollow"]);
+    // Forms are also posted as JSON, with the same extreme shapes as the API's bodies.
+    payload =
+      form && headers["content-type"] !== "application/json"
+        ? new URLSearchParams({
+            username: r.pick(NASTY),
+            email: r.pick(NASTY),
+            password: r.pick(NASTY),
+            password2: r.pick(NASTY),
+            text: r.pick(NASTY),
+          }).toString()
+        : body(r, ["username", "email", "pwd", "content", "follow", "unfollow", "text", "password"]);
   }
   // Writes with valid auth must not touch the seeded users: their names are never junk.
   return { url: base + r.pick(paths) + latest, init: { method, headers, body: payload, redirect: "manual" } };

@@ -17,7 +17,7 @@ async function get(url: string) {
 /** MiniTwit on a fresh, empty database, started with --no-migrate. */
 async function startUnmigrated(): Promise<{ server: RunningServer; web: string; api: string }> {
   const config = loadConfig(
-    { DATABASE_URL: await freshDatabase(), PORT: "0", API_PORT: "0", HOST: "127.0.0.1" },
+    { DATABASE_URL: await freshDatabase(), PORT: "0", API_PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1" },
     { "no-migrate": true },
   );
   const server = await startServer(config, createLogger("silent"));

@@ -87,8 +87,10 @@ describe.each([
   test(`access lines written: ${logged.join(", ") || "none"}`, async () => {
     const out = capture(level);
     running = await startTestServer("postgres", {}, out.log);
-    for (const path of ["/api/latest", "/healthz", "/metrics"])
-      expect((await fetch(running.web + path)).status).toBe(200);
+    for (const path of ["/api/latest", "/healthz", "/metrics"]) {
+      const base = path === "/metrics" ? running.metrics : running.web;
+      expect((await fetch(base + path)).status).toBe(200);
+    }
     expect(accessLines(out.lines).map((l) => l.path)).toEqual([...logged]);
   });
 });

@@ -78,7 +78,7 @@ describe("request metrics", () => {
       expected[key] = (expected[key] ?? 0) + 1;
     }
     // The scrape itself is counted after its response, so it is not in its own figures.
-    const samples = await scrape(server.api);
+    const samples = await scrape(server.metrics);
     expect(requestsTotal(samples)).toEqual(expected);
 
     // One duration observation per request, labelled without the status.
@@ -100,8 +100,8 @@ describe("request metrics", () => {
       unfollows: sampleValue(samples, "minitwit_unfollows_total"),
     }).toEqual({ registrations: 2, messages: 2, follows: 1, unfollows: 2 });
 
-    // Both ports serve the one registry of the process.
-    expect(requestsTotal(await scrape(server.web))).toEqual({
+    // A second scrape sees the first one counted.
+    expect(requestsTotal(await scrape(server.metrics))).toEqual({
       ...expected,
       [canonical({ method: "GET", route: "/metrics", status: "200" })]: 1,
     });
@@ -119,9 +119,9 @@ describe("request metrics", () => {
       UNMATCHED,
     ];
     for (let i = 0; i < 6; i++) await send(server, invent(i));
-    const before = requestsTotal(await scrape(server.api));
+    const before = requestsTotal(await scrape(server.metrics));
     for (let i = 0; i < 30; i++) await send(server, invent(i));
-    const after = requestsTotal(await scrape(server.api));
+    const after = requestsTotal(await scrape(server.metrics));
 
     // The only new series is the first scrape's own; every invented path is "unmatched".
     const scrapes = canonical({ method: "GET", route: "/metrics", status: "200" });
@@ -152,7 +152,7 @@ test("the web pages count registrations, messages, follows and unfollows too, un
     expect((await step()).status).toBe(302);
   }
 
-  const samples = await scrape(server.web);
+  const samples = await scrape(server.metrics);
   expect({
     registrations: sampleValue(samples, "minitwit_registrations_total"),
     messages: sampleValue(samples, "minitwit_messages_posted_total"),
@@ -231,7 +231,7 @@ describe("gauges", () => {
       await sql.end();
     }
 
-    const samples = await scrape(server.web);
+    const samples = await scrape(server.metrics);
     expect({
       users: sampleValue(samples, "minitwit_users"),
       messages: sampleValue(samples, "minitwit_messages"),

@@ -75,7 +75,7 @@ describe("flag and unflag", () => {
   });
 
   test("the changes are counted in the running server's metrics", async () => {
-    const text = await (await fetch(`${server.web}/metrics`)).text();
+    const text = await (await fetch(`${server.metrics}/metrics`)).text();
     const count = (action: string) =>
       Number(new RegExp(`^minitwit_moderation_actions\\{action="${action}"\\} (\\d+)`, "m").exec(text)?.[1]);
     // The tests above flagged three times (once a repeat) and unflagged twice.

@@ -151,7 +151,7 @@ describe("every metric the dashboard and the alerts query is exported", () => {
     await post("/msgs/a", { content: "hi" });
     await post("/fllws/a", { follow: "b" });
     await post("/fllws/a", { unfollow: "b" });
-    exported = new Set((await scrape(server.web)).map((s) => s.name));
+    exported = new Set((await scrape(server.metrics)).map((s) => s.name));
   });
   afterAll(() => server.stop());
 

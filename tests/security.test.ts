@@ -119,7 +119,7 @@ describe("with a proxy, an allow-list, CORS origins and a tight rate limit", () 
     expect(((await res.json()) as { error_msg: string }).error_msg).toBe("This address may not use the API");
     const warning = captured.lines.slice(before).find((l) => l.msg === "request refused by SIMULATOR_ALLOW");
     expect(warning).toMatchObject({ level: "warn", client: "127.0.0.1", path: "/msgs" });
-    const metrics = await (await fetch(`${server.web}/metrics`)).text();
+    const metrics = await (await fetch(`${server.metrics}/metrics`)).text();
     expect(metrics).toMatch(/^minitwit_allowlist_refused_total [1-9]/m);
   });
 
@@ -190,7 +190,7 @@ describe("behind a trusted proxy", () => {
 
 describe("secrets", () => {
   test("serve refuses to start in production with the public default simulator token", async () => {
-    const res = await runMinitwit(["serve", "--port", "0", "--api-port", "0"], {
+    const res = await runMinitwit(["serve", "--port", "0", "--api-port", "0", "--metrics-port", "0"], {
       NODE_ENV: "production",
       DATA_DIR: "/nonexistent/should-not-be-created",
     });

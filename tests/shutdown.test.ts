@@ -26,6 +26,7 @@ async function spawnServe(env: Record<string, string>) {
       DATABASE_URL: url,
       PORT: String(web),
       API_PORT: String(api),
+      METRICS_PORT: "0",
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
       ...env,

@@ -197,14 +197,14 @@ test("the proxy's Caddyfile is valid", () => {
   );
   expect(result.stderr.toString()).not.toContain("Error");
   expect(result.exitCode).toBe(0);
-  // Every site answers /metrics and the probes with a 404 before proxying.
+  // Every site answers /metrics and the probes, by prefix, with a 404 before proxying.
   const config = JSON.parse(result.stdout.toString());
   const sites = config.apps.http.servers.srv0.routes as { handle: { routes: unknown[] }[] }[];
   expect(sites.length).toBe(3);
   for (const site of sites) {
     const routes = JSON.stringify(site.handle[0]?.routes);
     expect(routes).toContain(
-      '{"handle":[{"handler":"static_response","status_code":404}],"match":[{"path":["/metrics","/healthz","/readyz"]}]}',
+      '{"handle":[{"handler":"static_response","status_code":404}],"match":[{"path":["/metrics*","/healthz*","/readyz*"]}]}',
     );
     expect(routes.indexOf('"status_code":404')).toBeLessThan(routes.indexOf('"reverse_proxy"'));
   }

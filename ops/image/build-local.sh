@@ -137,7 +137,7 @@ server_log=$(mktemp)
 containers+=("$server")
 # buildah itself in the background (not the bh function's subshell): it
 # passes the SIGTERM below on to the server.
-buildah --storage-driver vfs run --isolation chroot --env PORT="$SMOKE_PORT" --env API_PORT="$((SMOKE_PORT + 1))" \
+buildah --storage-driver vfs run --isolation chroot --env PORT="$SMOKE_PORT" --env API_PORT="$((SMOKE_PORT + 1))" --env METRICS_PORT="$((SMOKE_PORT + 2))" \
   --env HOST=127.0.0.1 --env LOG_LEVEL=warn "$server" -- /usr/local/bin/minitwit serve >"$server_log" 2>&1 &
 serve_pid=$!
 healthy=""

@@ -10,12 +10,13 @@ export const serve = defineCommand({
   usage: `Usage: minitwit serve [options]
 
 Serves the web application on PORT and the simulator API on API_PORT (and
-under /api on PORT). Applies pending migrations first unless --no-migrate.
-Stops gracefully on SIGINT or SIGTERM.
+under /api on PORT), and /metrics on METRICS_PORT. Applies pending migrations
+first unless --no-migrate. Stops gracefully on SIGINT or SIGTERM.
 
 Options:
   --port N             web port (env PORT, default 5000)
   --api-port N         simulator API port (env API_PORT, default 5001)
+  --metrics-port N     Prometheus /metrics port (env METRICS_PORT, default 5002)
   --host ADDR          address to listen on (env HOST, default 0.0.0.0)
   --no-migrate         do not apply pending migrations at start
 ${DATABASE_HELP}
@@ -27,6 +28,7 @@ SHUTDOWN_TIMEOUT_MS, TRUSTED_PROXIES, SIMULATOR_ALLOW, CORS_ORIGINS, the limits
     ...databaseOptions,
     port: { type: "string" },
     "api-port": { type: "string" },
+    "metrics-port": { type: "string" },
     host: { type: "string" },
     "no-migrate": { type: "boolean" },
   },

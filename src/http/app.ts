@@ -1,12 +1,13 @@
 // Builds the HTTP surfaces. The web port serves the pages and the simulator
-// API under /api; the API port serves the simulator API at its root.
+// API under /api; the API port serves the simulator API at its root; the
+// metrics port serves /metrics only (see monitoring.ts).
 import { Elysia } from "elysia";
 import { simulatorApi } from "./api";
 import { assets, STYLESHEET_PATH } from "./assets";
 import type { AppDeps } from "./deps";
 import { errorMapper } from "./errors";
 import { guard } from "./guard";
-import { monitoringRoutes } from "./monitoring";
+import { metricsRoute, PROBE_PATHS, probeRoutes } from "./monitoring";
 import { observeRequests } from "./observe";
 import { sessionSecret } from "./session";
 import { webPages } from "./web";
@@ -15,6 +16,7 @@ import { webContext } from "./web-context";
 export interface Apps {
   readonly web: Elysia;
   readonly api: Elysia;
+  readonly metrics: Elysia;
 }
 
 export function createApp(deps: AppDeps): Apps {
@@ -26,16 +28,21 @@ export function createApp(deps: AppDeps): Apps {
   const web = new Elysia({ name: "web-port" })
     .use(observeRequests(deps))
     .use(guard(deps, (path) => path.startsWith("/api/"), refusals))
-    .use(monitoringRoutes(deps))
+    .use(probeRoutes(deps))
     .use(errorMapper(deps.log, (path) => path.startsWith("/api/"), pages.errorPage))
     .use(assets)
     .use(simulatorApi(deps, "/api"))
     .use(webPages(deps, pages));
   const api = new Elysia({ name: "api-port" })
     .use(observeRequests(deps))
-    .use(guard(deps, (path) => path !== "/metrics" && path !== "/healthz" && path !== "/readyz", refusals))
-    .use(monitoringRoutes(deps))
+    .use(guard(deps, (path) => !PROBE_PATHS.includes(path), refusals))
+    .use(probeRoutes(deps))
     .use(errorMapper(deps.log, () => true, pages.errorPage))
     .use(simulatorApi(deps));
-  return { web: web as unknown as Elysia, api: api as unknown as Elysia };
+  const metrics = new Elysia({ name: "metrics-port" })
+    .use(observeRequests(deps))
+    .use(guard(deps, () => false))
+    .use(errorMapper(deps.log, () => false, pages.errorPage))
+    .use(metricsRoute(deps));
+  return { web: web as unknown as Elysia, api: api as unknown as Elysia, metrics: metrics as unknown as Elysia };
 }

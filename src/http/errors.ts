@@ -1,7 +1,7 @@
 // The one place where failures become responses. Typed errors and Elysia's
 // own (bad JSON, schema mismatch, unknown route) map to a status and a message
 // the client may see; anything else is a 500 whose cause is logged, never sent.
-import { Elysia, ValidationError } from "elysia";
+import { Elysia, ParseError, ValidationError } from "elysia";
 import { isDatabaseUnavailable, isUnstorableInput } from "../database";
 import { HttpError } from "../errors";
 import type { Logger } from "../log";
@@ -38,6 +38,10 @@ export function errorMapper(log: Logger, isApi: (path: string) => boolean, rende
 
 function classify(code: string | number, error: unknown): { status: number; message: string } {
   if (error instanceof HttpError) return { status: error.status, message: error.message };
+  // A refusal from our own body parser (json-body.ts), wrapped by Elysia.
+  if (error instanceof ParseError && error.cause instanceof HttpError) {
+    return { status: error.cause.status, message: error.cause.message };
+  }
   if (isUnstorableInput(error)) {
     return { status: 400, message: "The request contains text that cannot be stored (such as a NUL character)" };
   }

@@ -1,12 +1,14 @@
 // What every request passes before any route: security headers, CORS for the
-// API, the body size cap, the simulator allow-list and the rate limit. It
-// runs first, so a refused request touches nothing (not even `latest`).
+// API, the body size cap, the simulator allow-list, the rate limit and the
+// API's JSON-only rule. It runs first, so a refused request touches nothing
+// (not even `latest`). It also installs the one body parser (request-body.ts).
 import { Elysia } from "elysia";
 import { inRanges } from "../cidr";
 import type { Logger } from "../log";
 import type { AppDeps } from "./deps";
 import { apiError } from "./errors";
 import { RateLimiter } from "./rate-limit";
+import { bodyParser, isJsonContentType } from "./request-body";
 import { clientAddress, isHttps, pathOf } from "./request-origin";
 import { simulatorAuthorizer } from "./simulator-auth";
 
@@ -97,6 +99,13 @@ export function guard(deps: AppDeps, isApi: (path: string) => boolean, events: G
           return res;
         }
       }
+
+      // A cross-site page can send a text/plain POST without a preflight;
+      // the API's bodies are JSON, so anything else is refused unread.
+      if (api && request.method === "POST" && !isJsonContentType(request.headers.get("content-type"))) {
+        return refuse(415, "The request body must be JSON (Content-Type: application/json)");
+      }
     })
+    .onParse(bodyParser(security.maxBodyBytes))
     .as("global");
 }

@@ -1,18 +1,23 @@
-// The monitoring surface, on both ports: what Prometheus and the
-// orchestrators ask.
-// /metrics: the Prometheus exposition of this process. The registry holds
-// request metrics from observe.ts, the business counters and the gauges
-// computed at scrape time (src/metrics.ts). Prometheus scrapes only the web
-// port of each replica; the API port answers the same text, for a deployment
-// that exposes only that port to the monitor.
+// The monitoring surface: what Prometheus and the orchestrators ask.
+// /metrics: the Prometheus exposition of this process, on its own port
+// (METRICS_PORT) that the proxy never routes to; Prometheus scrapes it on the
+// overlay network. The registry holds request metrics from observe.ts, the
+// business counters and the gauges computed at scrape time (src/metrics.ts).
 // /healthz: the process answers HTTP (liveness; restart it when this fails).
 // /readyz: it can serve requests: the database answers and the schema is
 // current (readiness; send traffic elsewhere while this fails). A replica
 // started with --no-migrate stays unready until `minitwit migrate` has run.
+// The probes stay on both app ports, where the container health check and
+// the deploy script ask them.
+// Each answers on its exact path only: Elysia would also route `/readyz/`
+// (and a client's `/readyz/.`) here, and a proxy that blocks exact paths
+// would let those through.
 import { Elysia } from "elysia";
 import { ping } from "../database";
+import { HttpError } from "../errors";
 import { pendingMigrations } from "../migrate";
 import type { AppDeps } from "./deps";
+import { pathOf } from "./request-origin";
 
 // Well below a container HEALTHCHECK's timeout: a hung database yields a
 // clear 503 rather than a probe that times out without a reason.
@@ -20,28 +25,45 @@ const DATABASE_TIMEOUT_MS = 2_000;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
 
-export function monitoringRoutes(deps: AppDeps) {
-  const { db } = deps.database;
+/** The paths this surface serves; the guard exempts them from the API's checks. */
+export const PROBE_PATHS: readonly string[] = ["/healthz", "/readyz"];
+
+function exactly(path: string) {
+  return ({ request }: { request: Request }) => {
+    if (pathOf(request.url) !== path) throw new HttpError(404, "Not found");
+  };
+}
+
+export function metricsRoute(deps: AppDeps) {
   const { metrics } = deps;
-  return new Elysia({ name: "monitoring-routes" })
+  return new Elysia({ name: "metrics-route" }).get(
+    "/metrics",
+    async () =>
+      new Response(await metrics.text(), {
+        headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
+      }),
+    { beforeHandle: exactly("/metrics") },
+  );
+}
+
+export function probeRoutes(deps: AppDeps) {
+  const { db } = deps.database;
+  return new Elysia({ name: "probe-routes" })
+    .get("/healthz", () => new Response("ok\n", { headers: TEXT }), { beforeHandle: exactly("/healthz") })
     .get(
-      "/metrics",
-      async () =>
-        new Response(await metrics.text(), {
-          headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
-        }),
-    )
-    .get("/healthz", () => new Response("ok\n", { headers: TEXT }))
-    .get("/readyz", async () => {
-      const reason = await notReadyReason(async () => {
-        await ping(db);
-        const pending = await pendingMigrations(db);
-        return pending.length === 0 ? null : `pending migrations: ${pending.join(", ")}`;
-      });
-      if (reason === null) return new Response("ready\n", { headers: TEXT });
-      deps.log.warn({ reason }, "not ready");
-      return new Response(`not ready: ${reason}\n`, { status: 503, headers: TEXT });
-    });
+      "/readyz",
+      async () => {
+        const reason = await notReadyReason(async () => {
+          await ping(db);
+          const pending = await pendingMigrations(db);
+          return pending.length === 0 ? null : `pending migrations: ${pending.join(", ")}`;
+        });
+        if (reason === null) return new Response("ready\n", { headers: TEXT });
+        deps.log.warn({ reason }, "not ready");
+        return new Response(`not ready: ${reason}\n`, { status: 503, headers: TEXT });
+      },
+      { beforeHandle: exactly("/readyz") },
+    );
 }
 
 /** Runs the checks with a deadline; null when ready, else why not. */

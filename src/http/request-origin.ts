@@ -59,18 +59,23 @@ export function isHttps(server: Peer | null | undefined, request: Request, trust
 // Cross-site request protection without form tokens: scripts post the forms
 // with no token and must keep working, so browsers are told apart by the
 // headers they always send. A state-changing request is refused when the
-// browser says it is cross-site (Sec-Fetch-Site) or its Origin is another
-// host. Requests with neither header (scripts, old clients) pass.
+// browser says it is cross-site (Sec-Fetch-Site) or its Origin is not this
+// site's: scheme, host and port (an https page of the same host is another
+// origin for an http site, and the other way round). Requests with neither
+// header (scripts, old clients) pass.
 
-export function isCrossSite(request: Request): boolean {
+/** @param secure whether the client reached this site over HTTPS (isHttps) */
+export function isCrossSite(request: Request, secure: boolean): boolean {
   const site = request.headers.get("sec-fetch-site");
   if (site === "cross-site") return true;
   const origin = request.headers.get("origin");
   if (origin === null) return false;
   if (origin === "null") return true;
   const host = request.headers.get("host");
+  if (host === null) return true;
   try {
-    return host === null || new URL(origin).host !== host;
+    // URL drops a scheme's default port, so `http://h:80` and `http://h` are one origin.
+    return new URL(origin).origin !== new URL(`${secure ? "https" : "http"}://${host}`).origin;
   } catch {
     return true;
   }

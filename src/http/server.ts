@@ -12,6 +12,7 @@ import { createApp } from "./app";
 export interface RunningServer {
   readonly webPort: number;
   readonly apiPort: number;
+  readonly metricsPort: number;
   readonly database: Database;
   stop(): Promise<void>;
 }
@@ -29,20 +30,26 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
   }
   const latest = new LatestTracker(database.db, log);
   const metrics = createMetrics({ database, latest, log });
-  const { web, api } = createApp({ config, database, latest, log, metrics, now });
-  // Bun enforces these below the app: a hard cap for bodies sent without a
-  // Content-Length (the guard answers the others), and a limit on how long a
-  // slow or silent client may hold a connection.
-  const limits = { maxRequestBodySize: config.security.maxBodyBytes * 2, idleTimeout: config.security.idleTimeoutS };
+  const { web, api, metrics: scrape } = createApp({ config, database, latest, log, metrics, now });
+  // The app answers oversize bodies itself, with its headers (the guard by
+  // Content-Length, the body parser while reading), so Bun's own cap is set
+  // out of reach; bodies no route reads are discarded, not kept. Bun limits
+  // how long a slow or silent client may hold a connection.
+  const limits = { maxRequestBodySize: Number.MAX_SAFE_INTEGER, idleTimeout: config.security.idleTimeoutS };
   web.listen({ port: config.port, hostname: config.host, ...limits });
   api.listen({ port: config.apiPort, hostname: config.host, ...limits });
+  scrape.listen({ port: config.metricsPort, hostname: config.host, ...limits });
   const webPort = web.server?.port ?? config.port;
   const apiPort = api.server?.port ?? config.apiPort;
-  log.info({ webPort, apiPort, database: database.driver, location: database.location }, "minitwit is listening");
+  const metricsPort = scrape.server?.port ?? config.metricsPort;
+  log.info(
+    { webPort, apiPort, metricsPort, database: database.driver, location: database.location },
+    "minitwit is listening",
+  );
 
   let stopping: Promise<void> | null = null;
   const stop = async () => {
-    const servers = [web.server, api.server].filter((s) => s != null);
+    const servers = [web.server, api.server, scrape.server].filter((s) => s != null);
     const graceful = Promise.all(servers.map((s) => s.stop(false)));
     const timedOut = await Promise.race([
       graceful.then(() => false),
@@ -59,6 +66,7 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
   return {
     webPort,
     apiPort,
+    metricsPort,
     database,
     stop: () => {
       stopping ??= stop();

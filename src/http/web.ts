@@ -2,142 +2,136 @@
 // sign-up live in auth-pages.ts. Pages are plain HTML forms and links, so
 // every page works without JavaScript.
 import { Elysia, t } from "elysia";
-import { TimelinePage } from "../../views/timeline";
+import type { Viewer } from "../../views/layout";
+import { type TimelineKind, TimelinePage } from "../../views/timeline";
 import { HttpError } from "../errors";
 import { follow, isFollowing, unfollow } from "../store/followers";
-import { homeTimeline, type Page, postMessage, publicTimeline, userTimeline } from "../store/messages";
+import {
+  homeTimeline,
+  type Page,
+  postMessage,
+  publicTimeline,
+  type TimelineMessage,
+  userTimeline,
+} from "../store/messages";
 import { userByName } from "../store/users";
 import { authPages } from "./auth-pages";
 import { type AppDeps, unixNow } from "./deps";
 import { fieldSchemas } from "./fields";
 import { isCrossSite, isHttps } from "./request-origin";
+import { FLASH_COOKIE, SESSION_COOKIE } from "./session";
 import { htmlResponses, type WebContext } from "./web-context";
 
 export const PAGE_SIZE = 30;
 
 const pageQuery = t.Object({ before: t.Optional(t.String()) });
 
+type Jar = Parameters<WebContext["viewer"]>[0];
+
+/** Reads `?before=<id>`: the keyset cursor of the page. */
+function page(before: string | undefined): Page {
+  const id = before !== undefined && /^\d{1,10}$/.test(before) ? Number(before) : undefined;
+  return { limit: PAGE_SIZE, before: id };
+}
+
+/** Whether the request carries one of MiniTwit's cookies (a session, or flashes that belong to one browser). */
+function carriesOurCookie(request: Request): boolean {
+  const header = request.headers.get("cookie");
+  return header !== null && (header.includes(`${SESSION_COOKIE}=`) || header.includes(`${FLASH_COOKIE}=`));
+}
+
 export function webPages(deps: AppDeps, web: WebContext) {
-  const { db } = deps.database;
   const trusted = deps.config.trustedProxies;
-  const field = fieldSchemas(deps.config.security);
-
-  /** Reads `?before=<id>`: the keyset cursor of the page. */
-  const page = (before: string | undefined): Page => {
-    const id = before !== undefined && /^\d{1,10}$/.test(before) ? Number(before) : undefined;
-    return { limit: PAGE_SIZE, before: id };
-  };
-  const older = (path: string, messages: readonly { messageId: number }[]) => {
-    const last = messages.at(-1);
-    return messages.length === PAGE_SIZE && last ? `${path}?before=${last.messageId}` : null;
-  };
-
   return (
     new Elysia({ name: "web-pages" })
       .use(htmlResponses())
       // Forms and the follow links change state: refuse them cross-site.
-      .onBeforeHandle(({ request, route }) => {
+      .onBeforeHandle(({ request, route, server }) => {
         const changes = request.method !== "GET" || /\/(un)?follow$|^\/logout$/.test(route);
-        if (changes && isCrossSite(request)) {
+        if (changes && isCrossSite(request, isHttps(server, request, trusted))) {
           throw new HttpError(403, "Cross-site requests are not allowed");
         }
       })
+      // A signed-in page, or an answer that sets a cookie, is for one browser
+      // only: no shared cache and no back-button copy after signing out.
+      .onAfterHandle(({ request, set }) => {
+        if (carriesOurCookie(request) || Object.keys(set.cookie ?? {}).length > 0) {
+          set.headers["cache-control"] = "no-store";
+        }
+      })
       .use(authPages(deps, web))
-      .get(
-        "/",
-        async ({ cookie, query, redirect, html }) => {
-          const viewer = await web.viewer(cookie);
-          if (viewer === null) return redirect("/public", 302);
-          const messages = await homeTimeline(db, viewer.userId, page(query.before));
-          return html(
-            TimelinePage({
-              kind: "mine",
-              title: "My Timeline",
-              viewer,
-              flashes: web.takeFlashes(cookie),
-              stylesheet: web.stylesheet,
-              messages,
-              olderHref: older("/", messages),
-            }),
-          );
-        },
-        { query: pageQuery },
-      )
-      .get(
-        "/public",
-        async ({ cookie, query, html }) => {
-          const messages = await publicTimeline(db, page(query.before));
-          return html(
-            TimelinePage({
-              kind: "public",
-              title: "Public Timeline",
-              viewer: await web.viewer(cookie),
-              flashes: web.takeFlashes(cookie),
-              stylesheet: web.stylesheet,
-              messages,
-              olderHref: older("/public", messages),
-            }),
-          );
-        },
-        { query: pageQuery },
-      )
-      .post(
-        "/add_message",
-        async ({ cookie, body, request, server, redirect }) => {
-          const viewer = await web.viewer(cookie);
-          if (viewer === null) throw new HttpError(401, "You need to sign in to post a message");
-          const text = body.text?.trim() ?? "";
-          if (text !== "") {
-            await postMessage(db, viewer.userId, text, unixNow(deps));
-            deps.metrics.messagesPosted.inc();
-            web.flash(cookie, "Your message was recorded", isHttps(server, request, trusted));
-          }
-          return redirect("/", 302);
-        },
-        { body: t.Object({ text: t.Optional(field.message) }) },
-      )
-      .get(
-        "/:username",
-        async ({ cookie, params, query, html }) => {
-          const profile = await userByName(db, params.username);
-          if (profile === null) throw new HttpError(404, `There is no user named "${params.username}"`);
-          const viewer = await web.viewer(cookie);
-          const [messages, following] = await Promise.all([
-            userTimeline(db, profile, page(query.before)),
-            viewer && viewer.userId !== profile.userId ? isFollowing(db, viewer.userId, profile.userId) : false,
-          ]);
-          const relation = viewer?.userId === profile.userId ? "self" : following ? "following" : "not-following";
-          return html(
-            TimelinePage({
-              kind: "user",
-              profile: profile.username,
-              relation,
-              title: `${profile.username}'s Timeline`,
-              viewer,
-              flashes: web.takeFlashes(cookie),
-              stylesheet: web.stylesheet,
-              messages,
-              olderHref: older(`/${encodeURIComponent(profile.username)}`, messages),
-            }),
-          );
-        },
-        { query: pageQuery },
-      )
-      .get("/:username/follow", ({ cookie, params, request, server, redirect }) =>
-        changeFollow("follow", params.username, cookie, isHttps(server, request, trusted), redirect),
-      )
-      .get("/:username/unfollow", ({ cookie, params, request, server, redirect }) =>
-        changeFollow("unfollow", params.username, cookie, isHttps(server, request, trusted), redirect),
-      )
+      .use(timelinePages(deps, web))
+      .use(changePages(deps, web))
   );
+}
 
-  async function changeFollow(
-    action: "follow" | "unfollow",
-    username: string,
-    cookie: Parameters<WebContext["viewer"]>[0],
-    secure: boolean,
-    redirect: (url: string, status: 302) => Response,
-  ) {
+function timelinePages(deps: AppDeps, web: WebContext) {
+  const { db } = deps.database;
+  /** The frame every timeline shares: viewer, flashes, messages and the link to older ones. */
+  const timeline = (
+    cookie: Jar,
+    viewer: Viewer | null,
+    view: TimelineKind & { title: string },
+    messages: TimelineMessage[],
+    path: string,
+  ) => {
+    const last = messages.at(-1);
+    const olderHref = messages.length === PAGE_SIZE && last ? `${path}?before=${last.messageId}` : null;
+    const flashes = web.takeFlashes(cookie);
+    return TimelinePage({ ...view, viewer, flashes, stylesheet: web.stylesheet, messages, olderHref });
+  };
+
+  return new Elysia({ name: "timeline-pages" })
+    .use(htmlResponses())
+    .get(
+      "/",
+      async ({ cookie, query, redirect, html }) => {
+        const viewer = await web.viewer(cookie);
+        if (viewer === null) return redirect("/public", 302);
+        const messages = await homeTimeline(db, viewer.userId, page(query.before));
+        return html(timeline(cookie, viewer, { kind: "mine", title: "My Timeline" }, messages, "/"));
+      },
+      { query: pageQuery },
+    )
+    .get(
+      "/public",
+      async ({ cookie, query, html }) => {
+        const messages = await publicTimeline(db, page(query.before));
+        const viewer = await web.viewer(cookie);
+        return html(timeline(cookie, viewer, { kind: "public", title: "Public Timeline" }, messages, "/public"));
+      },
+      { query: pageQuery },
+    )
+    .get(
+      "/:username",
+      async ({ cookie, params, query, html }) => {
+        const profile = await userByName(db, params.username);
+        if (profile === null) throw new HttpError(404, `There is no user named "${params.username}"`);
+        const viewer = await web.viewer(cookie);
+        const [messages, following] = await Promise.all([
+          userTimeline(db, profile, page(query.before)),
+          viewer && viewer.userId !== profile.userId ? isFollowing(db, viewer.userId, profile.userId) : false,
+        ]);
+        const relation = viewer?.userId === profile.userId ? "self" : following ? "following" : "not-following";
+        const view = {
+          kind: "user",
+          profile: profile.username,
+          relation,
+          title: `${profile.username}'s Timeline`,
+        } as const;
+        return html(timeline(cookie, viewer, view, messages, `/${encodeURIComponent(profile.username)}`));
+      },
+      { query: pageQuery },
+    );
+}
+
+/** Posting a message and following: each changes state, flashes what it did and redirects. */
+function changePages(deps: AppDeps, web: WebContext) {
+  const { db } = deps.database;
+  const trusted = deps.config.trustedProxies;
+  const field = fieldSchemas(deps.config.security);
+
+  async function changeFollow(action: "follow" | "unfollow", username: string, cookie: Jar, secure: boolean) {
     const viewer = await web.viewer(cookie);
     if (viewer === null) throw new HttpError(401, `You need to sign in to ${action} users`);
     const whom = await userByName(db, username);
@@ -151,6 +145,29 @@ export function webPages(deps: AppDeps, web: WebContext) {
       deps.metrics.unfollows.inc();
       web.flash(cookie, `You are no longer following "${whom.username}"`, secure);
     }
-    return redirect(`/${encodeURIComponent(whom.username)}`, 302);
+    return `/${encodeURIComponent(whom.username)}`;
   }
+
+  return new Elysia({ name: "change-pages" })
+    .post(
+      "/add_message",
+      async ({ cookie, body, request, server, redirect }) => {
+        const viewer = await web.viewer(cookie);
+        if (viewer === null) throw new HttpError(401, "You need to sign in to post a message");
+        const text = body.text?.trim() ?? "";
+        if (text !== "") {
+          await postMessage(db, viewer.userId, text, unixNow(deps));
+          deps.metrics.messagesPosted.inc();
+          web.flash(cookie, "Your message was recorded", isHttps(server, request, trusted));
+        }
+        return redirect("/", 302);
+      },
+      { body: t.Object({ text: t.Optional(field.message) }) },
+    )
+    .get("/:username/follow", async ({ cookie, params, request, server, redirect }) =>
+      redirect(await changeFollow("follow", params.username, cookie, isHttps(server, request, trusted)), 302),
+    )
+    .get("/:username/unfollow", async ({ cookie, params, request, server, redirect }) =>
+      redirect(await changeFollow("unfollow", params.username, cookie, isHttps(server, request, trusted)), 302),
+    );
 }

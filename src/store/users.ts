@@ -18,6 +18,14 @@ const byName = preparedPer((db) =>
     .where(eq(users.username, sql.placeholder("username")))
     .prepare("user_by_name"),
 );
+// Through the unique index on lower(username) (migration 0004).
+const byNameIgnoringCase = preparedPer((db) =>
+  db
+    .select({ userId: users.userId })
+    .from(users)
+    .where(sql`lower(${users.username}) = lower(${sql.placeholder("username")})`)
+    .prepare("user_by_name_ignoring_case"),
+);
 const byId = preparedPer((db) =>
   db
     .select()
@@ -26,9 +34,16 @@ const byId = preparedPer((db) =>
     .prepare("user_by_id"),
 );
 
+/** The user with exactly this name (names are stored NFC-normalised, so the name asked for is too). */
 export async function userByName(db: Db, username: string): Promise<User | null> {
-  const [user] = await byName(db).execute({ username });
+  const [user] = await byName(db).execute({ username: username.normalize("NFC") });
   return user ?? null;
+}
+
+/** Whether a user's name equals this one ignoring case (what makes a name taken). */
+export async function usernameTaken(db: Db, username: string): Promise<boolean> {
+  const [found] = await byNameIgnoringCase(db).execute({ username });
+  return found !== undefined;
 }
 
 export async function userById(db: Db, userId: number): Promise<User | null> {
@@ -36,16 +51,12 @@ export async function userById(db: Db, userId: number): Promise<User | null> {
   return user ?? null;
 }
 
-/** Creates a user; null when the username is taken (decided by the unique index, so races are safe). */
+/** Creates a user; null when the username is taken (decided by the unique indexes, so races are safe). */
 export async function createUser(
   db: Db,
   fields: { username: string; email: string; pwHash: string },
 ): Promise<number | null> {
-  const [created] = await db
-    .insert(users)
-    .values(fields)
-    .onConflictDoNothing({ target: users.username })
-    .returning({ userId: users.userId });
+  const [created] = await db.insert(users).values(fields).onConflictDoNothing().returning({ userId: users.userId });
   return created?.userId ?? null;
 }
 

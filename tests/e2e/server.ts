@@ -11,6 +11,7 @@ const config = loadConfig({
   DATABASE_URL: await freshDatabase(),
   PORT: port,
   API_PORT: "0",
+  METRICS_PORT: "0",
   HOST: "127.0.0.1",
   DATA_DIR: `/tmp/minitwit-e2e-${port}`,
   LOG_LEVEL: "warn",

@@ -13,6 +13,8 @@ export type Driver = "postgres" | "pglite";
 export interface TestServer {
   readonly web: string;
   readonly api: string;
+  /** The METRICS_PORT base URL. */
+  readonly metrics: string;
   readonly config: Config;
   readonly server: RunningServer;
   stop(): Promise<void>;
@@ -28,6 +30,7 @@ export async function startTestServer(
     DATA_DIR: dataDir,
     PORT: "0",
     API_PORT: "0",
+    METRICS_PORT: "0",
     HOST: "127.0.0.1",
     LOG_LEVEL: "silent",
     ...(driver === "postgres" ? { DATABASE_URL: await freshDatabase() } : {}),
@@ -37,6 +40,7 @@ export async function startTestServer(
   return {
     web: `http://127.0.0.1:${server.webPort}`,
     api: `http://127.0.0.1:${server.apiPort}`,
+    metrics: `http://127.0.0.1:${server.metricsPort}`,
     config,
     server,
     stop: async () => {
