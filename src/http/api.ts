@@ -20,26 +20,14 @@ const NOT_AUTHORIZED = "You are not authorized to use this resource!";
 export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
   const { db } = deps.database;
   const field = fieldSchemas(deps.config.security);
-  const authorized = simulatorAuthorizer(deps.config.simulatorToken);
+  const gate = apiGate(deps, prefix);
 
   return (
     new Elysia({ name: `simulator-api${prefix}`, prefix })
       // Runs before routing, parsing and validation: `latest` is stored even
       // when the request then fails, and authorization is decided before the
       // body is looked at, as the simulator expects.
-      .onRequest(({ request }) => {
-        const url = request.url;
-        const path = pathOf(url);
-        if (!path.startsWith(prefix) || path === `${prefix}/latest`) return;
-        const route = path.slice(prefix.length);
-        const queryStart = url.indexOf("?");
-        if (queryStart !== -1) {
-          const value = parseLatest(new URLSearchParams(url.slice(queryStart + 1)).get("latest"));
-          if (value !== null) deps.latest.record(value);
-        }
-        const needsAuth = route === "/msgs" || route.startsWith("/msgs/") || route.startsWith("/fllws/");
-        if (needsAuth && !authorized(request.headers.get("authorization"))) return apiError(403, NOT_AUTHORIZED);
-      })
+      .onRequest(({ request }) => gate(request))
       .get("/latest", async () => ({ latest: await deps.latest.current() }))
       .post(
         "/register",
@@ -84,14 +72,8 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
       .post(
         "/fllws/:username",
         async ({ params, body, set }) => {
-          // When both keys are present, follow wins.
-          const target = body.follow ?? body.unfollow;
-          if (target === undefined) return apiError(400, "The request must contain either follow or unfollow");
-          const change = body.follow !== undefined ? followByName : unfollowByName;
-          const outcome = await change(db, params.username, target);
-          if (outcome === "unknown-user") return apiError(404, `User "${params.username}" not found`);
-          if (outcome === "unknown-target") return apiError(404, `User "${target}" not found`);
-          (body.follow !== undefined ? deps.metrics.follows : deps.metrics.unfollows).inc();
+          const refused = await changeFollow(deps, params.username, body);
+          if (refused !== null) return refused;
           set.status = 204;
         },
         {
@@ -100,6 +82,40 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
         },
       )
   );
+}
+
+/**
+ * The hook in front of every API route: stores `?latest=` and refuses the
+ * routes that need the simulator's credential without it.
+ */
+function apiGate(deps: AppDeps, prefix: string) {
+  const authorized = simulatorAuthorizer(deps.config.simulatorToken);
+  return (request: Request) => {
+    const url = request.url;
+    const path = pathOf(url);
+    if (!path.startsWith(prefix) || path === `${prefix}/latest`) return;
+    const route = path.slice(prefix.length);
+    const queryStart = url.indexOf("?");
+    if (queryStart !== -1) {
+      const value = parseLatest(new URLSearchParams(url.slice(queryStart + 1)).get("latest"));
+      if (value !== null) deps.latest.record(value);
+    }
+    const needsAuth = route === "/msgs" || route.startsWith("/msgs/") || route.startsWith("/fllws/");
+    if (needsAuth && !authorized(request.headers.get("authorization"))) return apiError(403, NOT_AUTHORIZED);
+  };
+}
+
+/** POST /fllws/<user>: follows or unfollows; an error response, or null when done. */
+async function changeFollow(deps: AppDeps, username: string, body: { follow?: string; unfollow?: string }) {
+  // When both keys are present, follow wins.
+  const target = body.follow ?? body.unfollow;
+  if (target === undefined) return apiError(400, "The request must contain either follow or unfollow");
+  const change = body.follow !== undefined ? followByName : unfollowByName;
+  const outcome = await change(deps.database.db, username, target);
+  if (outcome === "unknown-user") return apiError(404, `User "${username}" not found`);
+  if (outcome === "unknown-target") return apiError(404, `User "${target}" not found`);
+  (body.follow !== undefined ? deps.metrics.follows : deps.metrics.unfollows).inc();
+  return null;
 }
 
 function toApiMessage(m: TimelineMessage) {
