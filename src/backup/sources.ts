@@ -59,9 +59,14 @@ export async function localBackup(config: Config, path: string): Promise<ChosenB
   const decryption = decryptionFor(config, encryption, path);
   const besideFile = Bun.file(manifestKeyFor(path));
   const beside = (await besideFile.exists()) ? parseManifest(await besideFile.text(), path) : null;
+  // With a manifest, its checksum speaks first: "modified" says more than the error decoding it would give.
+  if (beside !== null) checkChecksum(path, beside, await hashFile(path));
   const scanned = await scanLocal(path, decryption);
   if (beside !== null) {
-    checkAgainstManifest(path, beside, scanned);
+    checkChecksum(path, beside, scanned);
+    if (JSON.stringify(scanned.tables) !== JSON.stringify(beside.tables)) {
+      throw new Error(`${path} holds rows ${JSON.stringify(scanned.tables)}, its manifest says otherwise`);
+    }
     return { location: path, manifest: beside, hadManifest: true, decryption, open: () => readLocalFile(path) };
   }
   if (scanned.schemaVersion === null) {
@@ -119,15 +124,22 @@ async function scanLocal(path: string, decryption: Decryption): Promise<Scanned>
   return { sha256: hasher.digest("hex"), size, schemaVersion, createdAt, tables };
 }
 
-function checkAgainstManifest(path: string, manifest: Manifest, scanned: Scanned): void {
+async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  let size = 0;
+  for await (const chunk of readLocalFile(path)) {
+    hasher.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hasher.digest("hex"), size };
+}
+
+function checkChecksum(path: string, manifest: Manifest, scanned: { sha256: string; size: number }): void {
   if (scanned.sha256 !== manifest.sha256 || scanned.size !== manifest.size) {
     throw new Error(
       `checksum mismatch: ${path} is ${scanned.size} bytes with SHA-256 ${scanned.sha256}, its manifest says ` +
         `${manifest.size} bytes with ${manifest.sha256}; the file was modified or damaged; nothing was restored`,
     );
-  }
-  if (JSON.stringify(scanned.tables) !== JSON.stringify(manifest.tables)) {
-    throw new Error(`${path} holds rows ${JSON.stringify(scanned.tables)}, its manifest says otherwise`);
   }
 }
 
