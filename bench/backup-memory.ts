@@ -16,6 +16,7 @@ import postgres from "postgres";
 import * as schema from "../db/schema";
 import type { Db } from "../src/database";
 import { applyMigrations } from "../src/migrate";
+import { ageEnv, ageKey } from "../tests/support/backup";
 import { startCluster } from "../tests/support/postgres";
 import { startS3 } from "../tests/support/s3";
 
@@ -26,7 +27,7 @@ export interface MemoryOptions {
   readonly messages: number;
   /** Characters of text per message (base64 of SHA-256 digests: gzip saves only about a quarter). */
   readonly textBytes: number;
-  /** Encrypt the backup (a fixed test key), to include the AES-GCM frames in the measurement. */
+  /** Encrypt the backup with age (a fresh key pair), to include the encryption in the measurement. */
   readonly encrypted: boolean;
 }
 
@@ -75,7 +76,7 @@ export async function measureBackupMemory(options: MemoryOptions): Promise<Memor
 
     const env = {
       ...s3.env(`memory-${Date.now()}`),
-      ...(options.encrypted ? { BACKUP_ENCRYPTION_KEY: "5e".repeat(32) } : {}),
+      ...(options.encrypted ? ageEnv(await ageKey()) : {}),
     };
     const backup = await measureChild(["backup"], { ...env, DATABASE_URL: url });
     const restore = await measureChild(["restore", "--latest"], { ...env, DATABASE_URL: cluster.url("restored") });

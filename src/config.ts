@@ -51,8 +51,12 @@ export interface BackupSettings {
   readonly s3: S3Settings;
   /** Backup object keys start with `<backupPrefix>/`. */
   readonly backupPrefix: string;
-  /** AES-256 key (32 bytes) that encrypts backups; null: backups are not encrypted. */
+  /** AES-256 key (32 bytes) of the legacy MTWENC1 encryption: decrypts backups made before age; null: none. */
   readonly backupEncryptionKey: Uint8Array | null;
+  /** age public keys (`age1…`) that backups are encrypted to; empty: backups are not encrypted. */
+  readonly backupAgeRecipients: readonly string[];
+  /** age identities (`AGE-SECRET-KEY-1…`) that decrypt backups on restore; empty: none. */
+  readonly backupAgeIdentities: readonly string[];
 }
 
 export interface ReplicationSettings {
@@ -127,6 +131,8 @@ const PARSERS: { readonly [S in Section]: (env: Env, pick: Pick, flags: Flags) =
     s3: s3Settings(env),
     backupPrefix: backupPrefix(nonEmpty(env.BACKUP_PREFIX)),
     backupEncryptionKey: encryptionKey(secret(env, "BACKUP_ENCRYPTION_KEY"), "BACKUP_ENCRYPTION_KEY"),
+    backupAgeRecipients: ageKeys(secret(env, "BACKUP_AGE_RECIPIENTS"), "BACKUP_AGE_RECIPIENTS"),
+    backupAgeIdentities: ageKeys(secret(env, "BACKUP_AGE_IDENTITY"), "BACKUP_AGE_IDENTITY_FILE"),
   }),
   replication: (env): ReplicationSettings => ({
     replicationSourceUrl: optionalPostgresUrl(secret(env, "REPLICATION_SOURCE_URL"), "REPLICATION_SOURCE_URL"),
@@ -148,7 +154,13 @@ const SECTION_KEYS: { readonly [S in Section]: readonly string[] } = {
     "shutdownTimeoutMs",
     "security",
   ] satisfies (keyof ServerSettings)[],
-  backup: ["s3", "backupPrefix", "backupEncryptionKey"] satisfies (keyof BackupSettings)[],
+  backup: [
+    "s3",
+    "backupPrefix",
+    "backupEncryptionKey",
+    "backupAgeRecipients",
+    "backupAgeIdentities",
+  ] satisfies (keyof BackupSettings)[],
   replication: ["replicationSourceUrl", "replicationTargetUrl"] satisfies (keyof ReplicationSettings)[],
 };
 
@@ -371,4 +383,30 @@ export function encryptionKey(value: string | null, name: string): Uint8Array | 
   throw new ConfigError(
     `${name} must be 32 bytes written as 64 hex characters or base64 (make one with: openssl rand -hex 32)`,
   );
+}
+
+/**
+ * age keys as age's own files hold them: separated by newlines, commas or
+ * spaces, "#" starting a comment (age-keygen writes the public key in one).
+ * Recipients are `age1…` public keys; identities are `AGE-SECRET-KEY-…`
+ * secrets, never echoed in a message.
+ */
+function ageKeys(value: string | null, name: string): readonly string[] {
+  if (value === null) return Object.freeze([]);
+  const identities = name.startsWith("BACKUP_AGE_IDENTITY");
+  const keys = value
+    .split("\n")
+    .map((line) => line.replace(/#.*$/, ""))
+    .flatMap((line) => line.split(/[\s,]+/))
+    .filter((key) => key !== "");
+  const pattern = identities ? /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/ : /^age1[0-9a-z]+$/;
+  const bad = keys.find((key) => !pattern.test(key));
+  if (bad !== undefined || keys.length === 0) {
+    const what = identities
+      ? "age identities (AGE-SECRET-KEY-1…, as age-keygen writes them)"
+      : "age public keys (age1…)";
+    const got = identities || bad === undefined ? "" : `, got "${bad}"`;
+    throw new ConfigError(`${name} must hold one or more ${what}${got}`);
+  }
+  return Object.freeze(keys);
 }

@@ -11,6 +11,17 @@ import { rows } from "./store/rows";
 // Arbitrary, fixed: the lock id every MiniTwit process agrees on.
 const MIGRATION_LOCK_ID = 7_305_412_001;
 
+/**
+ * The table that records applied migrations. A backup script creates it with
+ * this same statement, so `minitwit migrate` on a restored database knows
+ * where it stands.
+ */
+export const SCHEMA_MIGRATIONS_DDL = `create table if not exists schema_migrations (
+  tag text primary key,
+  sha256 text not null,
+  applied_at timestamptz not null default now()
+)`;
+
 export interface MigrationResult {
   readonly applied: string[];
   readonly version: string;
@@ -22,11 +33,7 @@ export async function applyMigrations(
 ): Promise<MigrationResult> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_ID})`);
-    await tx.execute(sql`create table if not exists schema_migrations (
-      tag text primary key,
-      sha256 text not null,
-      applied_at timestamptz not null default now()
-    )`);
+    await tx.execute(sql.raw(SCHEMA_MIGRATIONS_DDL));
     const done = new Map(
       (await rows<{ tag: string; sha256: string }>(tx, sql`select tag, sha256 from schema_migrations`)).map((r) => [
         r.tag,
@@ -41,8 +48,7 @@ export async function applyMigrations(
         if (seen !== hash) throw new Error(`migration ${migration.tag} was changed after it was applied`);
         continue;
       }
-      for (const statement of migration.sql.split("--> statement-breakpoint")) {
-        if (statement.trim() === "") continue;
+      for (const statement of migrationStatements(migration)) {
         await tx.execute(sql.raw(statement)).catch((err: unknown) => {
           throw migrationFailed(migration.tag, err);
         });
@@ -59,6 +65,14 @@ export async function applyMigrations(
     }
     return { applied, version: migrations.at(-1)?.tag ?? "none" };
   });
+}
+
+/** A migration's SQL statements, in order, as drizzle-kit separates them. */
+export function migrationStatements(migration: Migration): string[] {
+  return migration.sql
+    .split("--> statement-breakpoint")
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== "");
 }
 
 /** The migrations not yet applied; empty when the schema is current. */

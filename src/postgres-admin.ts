@@ -101,22 +101,35 @@ async function existingTables(run: RunSql, tables: readonly string[]): Promise<s
  * load with explicit ids gets a fresh one (1 for an empty table).
  */
 export async function moveSequencesPastRows(run: RunSql, tables: readonly string[]): Promise<void> {
-  if (tables.length === 0) return;
+  for (const { table, column } of await serialColumns(run, tables)) await run(sequencePastRowsSql(table, column));
+}
+
+/** The serial and identity columns of `tables` (those that own a sequence). */
+export async function serialColumns(
+  run: RunSql,
+  tables: readonly string[],
+): Promise<{ table: string; column: string }[]> {
+  if (tables.length === 0) return [];
   const owned = await run(
-    `select c.relname as table_name, a.attname as column_name,
-            pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) as sequence
+    `select c.relname as table_name, a.attname as column_name
      from pg_attribute a
      join pg_class c on c.oid = a.attrelid
      join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = current_schema() and c.relname in (${tables.map(quoteLiteral).join(", ")})
        and a.attnum > 0 and not a.attisdropped
-       and pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) is not null`,
+       and pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) is not null
+     order by 1, 2`,
   );
-  for (const { table_name, column_name, sequence } of owned) {
-    // max + 1 with is_called = false: the next value is max + 1.
-    await run(
-      `select setval(${quoteLiteral(sequence as string)}, coalesce(max(${quoteIdent(column_name as string)}), 0) + 1, false)
-       from ${quoteIdent(table_name as string)}`,
-    );
-  }
+  return owned.map((row) => ({ table: row.table_name as string, column: row.column_name as string }));
+}
+
+/**
+ * The statement that moves the sequence of `table.column` past the column's
+ * highest value: max + 1 with is_called = false, so the next value is max + 1.
+ * The sequence is looked up when it runs, so the statement also works in a
+ * backup script loaded into another database.
+ */
+export function sequencePastRowsSql(table: string, column: string): string {
+  const sequence = `pg_catalog.pg_get_serial_sequence(${quoteLiteral(quoteIdent(table))}, ${quoteLiteral(column)})`;
+  return `select pg_catalog.setval(${sequence}, coalesce(max(${quoteIdent(column)}), 0) + 1, false) from ${quoteIdent(table)}`;
 }

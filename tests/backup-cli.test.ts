@@ -3,7 +3,7 @@
 // their exit codes and messages for bad invocations, and `backup --schedule`
 // as a service that backs up, reports on /metrics and stops on SIGTERM.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { KEY_A, uniquePrefix } from "./support/backup";
+import { type AgeKey, ageEnv, ageKey, uniquePrefix } from "./support/backup";
 import { MAIN, runMinitwit } from "./support/cli";
 import { freePort, freshDatabase } from "./support/postgres";
 import { keysUnder, startS3, type TestS3 } from "./support/s3";
@@ -12,8 +12,10 @@ import { apiClient, startTestServer, type TestServer } from "./support/server";
 let s3: TestS3;
 let app: TestServer;
 let url: string;
+let key: AgeKey;
 
 beforeAll(async () => {
+  key = await ageKey();
   s3 = await startS3();
   app = await startTestServer("postgres");
   url = app.config.databaseUrl as string;
@@ -38,15 +40,23 @@ describe("bad invocations fail clearly", () => {
       ["restore", "--latest", "--key", "x"],
       "s3+db",
       2,
-      /either --latest or --key, not both[\s\S]*Try: minitwit restore --help/,
+      /one of --latest, --key or --file, not several[\s\S]*Try: minitwit restore --help/,
     ],
-    ["restore without a choice", ["restore"], "s3+db", 2, /--latest or --key KEY[\s\S]*Try: minitwit restore --help/],
+    [
+      "restore without a choice",
+      ["restore"],
+      "s3+db",
+      2,
+      /--latest, --key KEY or --file PATH[\s\S]*Try: minitwit restore --help/,
+    ],
+    ["restore --file of a missing file", ["restore", "--file", "/nonexistent/b.sql.gz"], "db", 1, /no file/],
+    ["backup --output with --keep-days", ["backup", "--output", "x", "--keep-days", "1"], "db", 2, /--output/],
     [
       "restore of an unknown key",
-      ["restore", "--key", "db-20200101T000000.000Z.minitwit.gz"],
+      ["restore", "--key", "db-20200101T000000.000Z.sql.gz"],
       "s3+db",
       1,
-      /there is no backup s3:\/\/.*db-20200101T000000\.000Z\.minitwit\.gz/,
+      /there is no backup s3:\/\/.*db-20200101T000000\.000Z\.sql\.gz/,
     ],
     [
       "restore of something that is not a backup key",
@@ -95,6 +105,14 @@ describe("bad invocations fail clearly", () => {
       /cannot reach the database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/db/,
     ],
     ["a malformed encryption key", ["backup"], "s3+db+badkey", 1, /BACKUP_ENCRYPTION_KEY must be 32 bytes/],
+    ["a malformed age identity", ["restore", "--latest"], "s3+db+badidentity", 1, /BACKUP_AGE_IDENTITY_FILE must hold/],
+    [
+      "the legacy key alone, which no longer encrypts",
+      ["backup"],
+      "s3+db+legacykey",
+      1,
+      /BACKUP_ENCRYPTION_KEY now only decrypts[\s\S]*set BACKUP_AGE_RECIPIENTS/,
+    ],
   ])(
     "%s",
     async (_, args, setup, code, message) => {
@@ -105,6 +123,8 @@ describe("bad invocations fail clearly", () => {
           ? { DATABASE_URL: "postgres://postgres:secret-but-short@127.0.0.1:1/db" }
           : {}),
         ...(setup.includes("badkey") ? { BACKUP_ENCRYPTION_KEY: "secret-but-short" } : {}),
+        ...(setup.includes("badidentity") ? { BACKUP_AGE_IDENTITY: "AGE-SECRET-KEY-secret-but-short" } : {}),
+        ...(setup.includes("legacykey") ? { BACKUP_ENCRYPTION_KEY: "c3".repeat(32) } : {}),
       };
       const result = await minitwit(args, env);
       expect(result.stderr).toMatch(message);
@@ -117,11 +137,11 @@ describe("bad invocations fail clearly", () => {
 
 test("backup, backups and restore from the command line", async () => {
   const prefix = uniquePrefix("cli");
-  const env = { ...s3.env(prefix), DATABASE_URL: url, BACKUP_ENCRYPTION_KEY: KEY_A };
+  const env = { ...s3.env(prefix), DATABASE_URL: url, ...ageEnv(key) };
   const made = await minitwit(["backup", "--keep-days", "7"], env);
   expect(made.stderr).toBe("");
   expect(made.code).toBe(0);
-  expect(made.stdout).toMatch(/^backed up to s3:\/\/\S+\.minitwit\.gz\n.*encrypted/);
+  expect(made.stdout).toMatch(/^backed up to s3:\/\/\S+\.sql\.gz\.age\n.*encrypted with age/);
   await minitwit(["backup"], env);
 
   const listed = await minitwit(["backups", "--json"], env);

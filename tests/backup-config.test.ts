@@ -115,3 +115,54 @@ function file(name: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
+
+describe("age keys", () => {
+  const R1 = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+  const R2 = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
+  const IDENTITY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
+
+  test.each([
+    ["one key", { BACKUP_AGE_RECIPIENTS: R1 }, [R1]],
+    ["commas and spaces", { BACKUP_AGE_RECIPIENTS: ` ${R1}, ${R2} ` }, [R1, R2]],
+    [
+      "a recipients file with comments",
+      { BACKUP_AGE_RECIPIENTS_FILE: file("recipients", `# ops\n${R1}\n\n${R2} # second\n`) },
+      [R1, R2],
+    ],
+  ])("recipients from %s", (_, env, expected) => {
+    expect(loadConfig(env).backupAgeRecipients).toEqual(expected);
+  });
+
+  test("the identity from an age-keygen file", () => {
+    const keygen = `# created: 2030-01-01T00:00:00Z\n# public key: ${R1}\n${IDENTITY}\n`;
+    expect(loadConfig({ BACKUP_AGE_IDENTITY_FILE: file("identity", keygen) }).backupAgeIdentities).toEqual([IDENTITY]);
+    expect(loadConfig({}).backupAgeIdentities).toEqual([]);
+  });
+
+  test.each([
+    [
+      "a recipient that is not age1…",
+      { BACKUP_AGE_RECIPIENTS: "ssh-ed25519 AAAA" },
+      /BACKUP_AGE_RECIPIENTS must hold one or more age public keys/,
+    ],
+    [
+      "a recipients file of comments only",
+      { BACKUP_AGE_RECIPIENTS_FILE: file("empty-recipients", "# none\n") },
+      /BACKUP_AGE_RECIPIENTS must hold/,
+    ],
+    [
+      "an identity file holding a public key",
+      { BACKUP_AGE_IDENTITY_FILE: file("wrong-identity", `${R1}\n`) },
+      /BACKUP_AGE_IDENTITY_FILE must hold one or more age identities/,
+    ],
+  ])("%s is refused", (_, env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test("a malformed identity is never echoed", () => {
+    const secretish = "AGE-SECRET-KEY-1oops-lowercase";
+    expect(() => loadConfig({ BACKUP_AGE_IDENTITY_FILE: file("bad-identity", secretish) })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining("oops") }),
+    );
+  });
+});

@@ -1,8 +1,11 @@
-// The backup container on its own: what goes in comes out table by table
-// with its row counts, the load order respects foreign keys, and a stream
-// that is cut, reordered or miscounted is refused instead of half-read.
+// The backup script on its own: what goes in comes out table by table with
+// its row counts, whatever the chunking; the load order respects foreign
+// keys; and a script that is cut, miscounted or not a backup is refused
+// instead of half-read.
 import { describe, expect, test } from "bun:test";
-import { type ContainerEvent, decodeContainer, encodeContainer, loadOrder } from "../src/backup/format";
+import { loadOrder } from "../src/backup/snapshot";
+import { encodeSqlScript } from "../src/backup/sql-script";
+import { decodeSqlScript, type ScriptEvent } from "../src/backup/sql-script-reader";
 
 const encoder = new TextEncoder();
 
@@ -34,81 +37,104 @@ function source(table: string, columns: string[], rows: string[]) {
   };
 }
 
-// COPY text format: tab-separated, one "\n" per row, newlines inside values escaped.
-const USERS = ["1\talice\ta@x\th\n", "2\tbob smith\tb@x\th\n", "7\t\\\\.\tc@x\tmulti\\nline\n"];
+// COPY text format: tab-separated, one "\n" per row, newlines and backslashes inside values escaped.
+const USERS = ["1\talice\ta@x\th\n", "2\tbob smith\tb@x\th\n", "7\t\\\\.\tc@x\tmulti\\nline\n", "8\t\\.\tx\th\n"];
 const MANY = Array.from({ length: 20_000 }, (_, i) => `${i}\t${"x".repeat(i % 300)}\n`);
-const TABLES = [
-  source("users", ["user_id", "username", "email", "pw_hash"], USERS),
-  source("empty", ["id"], []),
-  source("messages", ["message_id", "text"], MANY),
-];
+const PARTS = {
+  schemaVersion: "0002_flagged_messages",
+  createdAt: new Date("2030-01-02T03:04:05.678Z"),
+  migrations: [
+    { tag: "0000_init", sql: 'CREATE TABLE "users" ();\n--> statement-breakpoint\nCREATE INDEX "i" ON "users" ("x");' },
+  ],
+  tables: [
+    source("users", ["user_id", "username", "email", "pw_hash"], USERS),
+    source("empty", ["id"], []),
+    source('with "quote', ["a b", 'c"d'], ["1\t2\n"]),
+    source("messages", ["message_id", "text"], MANY),
+  ],
+  sequences: [{ table: "users", column: "user_id" }],
+};
 
 async function encoded(): Promise<{ bytes: Uint8Array; counts: Record<string, number> }> {
   const counts: Record<string, number> = {};
-  const bytes = await collect(encodeContainer(TABLES, (table, n) => (counts[table] = n)));
+  const bytes = await collect(encodeSqlScript(PARTS, (table, n) => (counts[table] = n)));
   return { bytes, counts };
 }
 
-async function decodeAll(
-  bytes: Uint8Array,
-  sizes = [4096],
-): Promise<{ tables: Record<string, string>; ends: ContainerEvent[] }> {
+async function decodeAll(bytes: Uint8Array, sizes = [4096]) {
   const tables: Record<string, string> = {};
-  const ends: ContainerEvent[] = [];
+  const events: ScriptEvent[] = [];
   let current = "";
-  for await (const event of decodeContainer(chunked(bytes, sizes))) {
+  for await (const event of decodeSqlScript(chunked(bytes, sizes))) {
     if (event.kind === "table") {
       current = event.table;
       tables[current] = "";
+      events.push(event);
     } else if (event.kind === "data") tables[current] += new TextDecoder().decode(event.bytes);
-    else ends.push(event);
+    else events.push(event);
   }
-  return { tables, ends };
+  return { tables, events };
 }
 
-describe("the container", () => {
-  test.each([[[1]], [[7, 13, 1000]], [[65_536]], [[1 << 22]]])(
-    "gives back every table's data and row count, read in chunks of %j bytes",
+describe("the script", () => {
+  test.each([[[5]], [[1, 7, 13, 1000]], [[65_536]], [[1 << 22]]])(
+    "gives back every table's data, columns and row count, read in chunks of %j bytes",
     async (sizes) => {
       const { bytes, counts } = await encoded();
-      expect(counts).toEqual({ users: 3, empty: 0, messages: MANY.length });
-      const { tables, ends } = await decodeAll(bytes, sizes);
-      expect(tables).toEqual({ users: USERS.join(""), empty: "", messages: MANY.join("") });
-      expect(ends).toEqual([
-        { kind: "end", table: "users", rows: 3 },
-        { kind: "end", table: "empty", rows: 0 },
-        { kind: "end", table: "messages", rows: MANY.length },
-      ]);
+      expect(counts).toEqual({ users: 4, empty: 0, 'with "quote': 1, messages: MANY.length });
+      const { tables, events } = await decodeAll(bytes, sizes);
+      expect(tables).toEqual({ users: USERS.join(""), empty: "", 'with "quote': "1\t2\n", messages: MANY.join("") });
+      expect(events[0]).toEqual({
+        kind: "header",
+        schemaVersion: PARTS.schemaVersion,
+        createdAt: "2030-01-02T03:04:05.678Z",
+      });
+      expect(events).toContainEqual({ kind: "table", table: 'with "quote', columns: ["a b", 'c"d'] });
+      expect(events.at(-1)).toEqual({ kind: "trailer", tables: counts });
     },
     30_000,
   );
 
-  test("a stream cut anywhere is refused, never read as a shorter backup", async () => {
+  test("is SQL: the migrations' statements each end in a semicolon, the data in COPY blocks, sequences moved", async () => {
+    const text = new TextDecoder().decode((await encoded()).bytes);
+    expect(text).toContain('CREATE TABLE "users" ();\nCREATE INDEX "i" ON "users" ("x");\n');
+    expect(text).toContain("create table if not exists schema_migrations");
+    expect(text).toContain('COPY "with ""quote" ("a b", "c""d") FROM stdin;\n1\t2\n\\.\n');
+    expect(text).toMatch(
+      /BEGIN;[\s\S]*select pg_catalog\.setval\(.*'"users"', 'user_id'.*\n\nCOMMIT;\n-- minitwit-backup-end: /,
+    );
+  });
+
+  test("a script cut anywhere is refused, never read as a shorter backup", async () => {
     const { bytes } = await encoded();
-    const cuts = [0, 5, 18, 40, 100, 1000, bytes.length - 200_000, bytes.length - 3, bytes.length - 1];
+    const cuts = [0, 5, 300, 1000, bytes.length - 200_000, bytes.length - 60, bytes.length - 3, bytes.length - 1];
     for (const cut of cuts) {
       await expect(decodeAll(bytes.subarray(0, cut)), `cut at ${cut}`).rejects.toThrow(
-        /truncated|end of data|not a MiniTwit backup/,
+        /truncated|not a MiniTwit backup/,
       );
     }
   });
 
+  const HEADER = '-- minitwit-backup: {"formatVersion":2,"schemaVersion":"0000_init","createdAt":"x"}\n';
   test.each([
-    ["another file", "PK\u0003\u0004 zip", /not a MiniTwit backup/],
-    ["a newer format", "MINITWIT-BACKUP 2\n", /newer than this minitwit/],
+    ["another file", "PK\u0003\u0004 zip\n", /not a MiniTwit backup script/],
+    ["a newer format", '-- minitwit-backup: {"formatVersion":3}\n', /format 3 is not one this minitwit understands/],
+    ["a header that is not JSON", "-- minitwit-backup: {oops\n", /header is not JSON/],
     [
-      "a wrong row count",
-      'MINITWIT-BACKUP 1\nT {"table":"t","columns":["a"]}\nD 2\n1\nE 5\nZ 1\n',
-      /declares 5 rows but holds 1/,
+      "a trailer that does not match the rows",
+      `${HEADER}COPY "t" ("a") FROM stdin;\n1\n2\n\\.\n-- minitwit-backup-end: {"tables":{"t":5}}\n`,
+      /trailer declares rows \{"t":5\}, the script holds \{"t":2\}/,
     ],
     [
-      "a huge block length",
-      'MINITWIT-BACKUP 1\nT {"table":"t","columns":["a"]}\nD 999999999\n',
-      /data block of 999999999/,
+      "a table twice",
+      `${HEADER}COPY "t" ("a") FROM stdin;\n\\.\nCOPY "t" ("a") FROM stdin;\n\\.\n`,
+      /table t appears twice/,
     ],
-    ["a table header that is not JSON", "MINITWIT-BACKUP 1\nT users\n", /not JSON/],
-    ["a wrong table count", 'MINITWIT-BACKUP 1\nT {"table":"t","columns":["a"]}\nE 0\nZ 2\n', /final marker/],
-    ["data after the end", "MINITWIT-BACKUP 1\nZ 0\nmore", /after the final marker/],
+    [
+      "data after the trailer",
+      `${HEADER}-- minitwit-backup-end: {"tables":{}}\nDROP TABLE users;\n`,
+      /something follows the trailer/,
+    ],
   ])("%s is refused", async (_, text, error) => {
     await expect(decodeAll(encoder.encode(text))).rejects.toThrow(error);
   });

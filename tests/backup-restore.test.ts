@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { measureBackupMemory } from "../bench/backup-memory";
 import { runBackup } from "../src/backup/backup";
 import { runRestore } from "../src/backup/restore";
-import { backupConfig, client, contents, KEY_A, KEY_B, uniquePrefix } from "./support/backup";
+import { type AgeKey, ageEnv, ageKey, backupConfig, client, contents, uniquePrefix } from "./support/backup";
 import { freshDatabase } from "./support/postgres";
 import { startS3, type TestS3 } from "./support/s3";
 import { apiClient, startTestServer, type TestServer } from "./support/server";
@@ -15,11 +15,15 @@ import { apiClient, startTestServer, type TestServer } from "./support/server";
 let s3: TestS3;
 let source: TestServer;
 let sourceUrl: string;
+let keyA: AgeKey;
+let keyB: AgeKey;
 
 // Text that COPY's text format must escape, and a line that looks like its end marker.
 const AWKWARD_TEXTS = ["tab\there", "new\nline", "back\\slash", "\\.", "quotes \"' <b>&amp;", "émoji 🐦 ünïcode", ""];
 
 beforeAll(async () => {
+  keyA = await ageKey();
+  keyB = await ageKey();
   s3 = await startS3();
   source = await startTestServer("postgres");
   sourceUrl = source.config.databaseUrl as string;
@@ -50,13 +54,16 @@ afterAll(async () => {
 
 describe("backup then restore into an empty database", () => {
   test.each([
-    ["unencrypted", {}],
-    ["encrypted", { BACKUP_ENCRYPTION_KEY: KEY_A }],
+    ["unencrypted", false],
+    ["encrypted with age", true],
   ])(
     "%s: every table comes back identical and new rows get fresh ids",
-    async (_, extra) => {
+    async (_, encrypted) => {
+      const extra = encrypted ? ageEnv(keyA) : {};
       const prefix = uniquePrefix("roundtrip");
       const backup = await runBackup(backupConfig(s3, prefix, sourceUrl, extra));
+      expect(backup.key).toEndWith(encrypted ? ".sql.gz.age" : ".sql.gz");
+      expect(backup.manifest.encryption).toBe(encrypted ? "age" : null);
       const before = await contents(sourceUrl);
       expect(Object.keys(backup.manifest.tables).sort()).toEqual(Object.keys(before).sort());
       for (const [table, rows] of Object.entries(before)) expect(backup.manifest.tables[table]).toBe(rows.length);
@@ -95,7 +102,7 @@ describe("a backup that cannot be trusted is refused and the target is left as i
     return new Uint8Array(await s3.client.file(key).arrayBuffer());
   }
   async function rewriteManifest(key: string, bytes: Uint8Array, changes: Record<string, unknown> = {}) {
-    const manifestKey = key.replace(/\.minitwit\.gz$/, ".manifest.json");
+    const manifestKey = key.replace(/\.sql\.gz(\.age)?$/, ".manifest.json");
     const manifest = await s3.client.file(manifestKey).json();
     const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
     await s3.client.write(manifestKey, JSON.stringify({ ...manifest, sha256, size: bytes.length, ...changes }));
@@ -107,34 +114,42 @@ describe("a backup that cannot be trusted is refused and the target is left as i
   }
 
   test.each([
-    ["a wrong key", KEY_A, KEY_B, null, /wrong encryption key/],
-    ["no key for an encrypted backup", KEY_A, null, null, /is encrypted: set BACKUP_ENCRYPTION_KEY/],
-    ["a flipped byte, manifest unchanged", KEY_A, KEY_A, "payload", /checksum mismatch/],
-    ["a flipped byte with a recomputed manifest hash", KEY_A, KEY_A, "payload+manifest", /failed authentication/],
+    ["a wrong identity", "A", "B", null, /wrong age identity/],
+    ["no identity for an encrypted backup", "A", null, null, /encrypted with age: set BACKUP_AGE_IDENTITY_FILE/],
+    ["a flipped byte, manifest unchanged", "A", "A", "payload", /checksum mismatch/],
+    ["a flipped byte with a recomputed manifest hash", "A", "A", "payload+manifest", /failed authentication/],
     [
       "an unencrypted backup changed with a recomputed manifest hash",
       null,
       null,
       "payload+manifest",
-      /damaged|corrupt|not a MiniTwit backup/,
+      /damaged|corrupt|truncated/,
     ],
     ["a schema version this minitwit does not know", null, null, "schema", /9999_future.*does not know/],
   ])(
     "%s",
     async (_, backupKey, restoreKey, tamper, error) => {
       const prefix = uniquePrefix("refused");
-      const withKey = (key: string | null): Record<string, string> =>
-        key === null ? {} : { BACKUP_ENCRYPTION_KEY: key };
-      const { key } = await runBackup(backupConfig(s3, prefix, sourceUrl, withKey(backupKey)));
+      const keys: Record<string, AgeKey> = { A: keyA, B: keyB };
+      const { key } = await runBackup(
+        backupConfig(
+          s3,
+          prefix,
+          sourceUrl,
+          backupKey === null ? {} : { BACKUP_AGE_RECIPIENTS: (keys[backupKey] as AgeKey).recipient },
+        ),
+      );
+      const restoreEnv: Record<string, string> =
+        restoreKey === null ? {} : { BACKUP_AGE_IDENTITY_FILE: (keys[restoreKey] as AgeKey).identityFile };
       const original = await payload(key);
-      // Past the encryption header and frame header: inside the data, not the framing.
+      // Past the age header: inside the encrypted (or compressed) data.
       const changed = flipped(original, Math.floor(original.length / 2) + 30);
       if (tamper === "payload" || tamper === "payload+manifest") await s3.client.write(key, changed);
       if (tamper === "payload+manifest") await rewriteManifest(key, changed);
       if (tamper === "schema") await rewriteManifest(key, original, { schemaVersion: "9999_future" });
 
       const target = await freshDatabase();
-      const restore = runRestore(backupConfig(s3, prefix, target, withKey(restoreKey)), {
+      const restore = runRestore(backupConfig(s3, prefix, target, restoreEnv), {
         which: { key },
         force: false,
       });
@@ -188,6 +203,7 @@ test("backup and restore of 200,000 messages stream: peak RSS under 300 MB with 
   // bench/backup-memory.ts prints these figures; docs/operations.md records them.
   const MB = 1024 * 1024;
   const result = await measureBackupMemory({ messages: 200_000, textBytes: 2200, encrypted: true });
+  expect(result.backup.stdout).toContain("encrypted with age");
   // The premise: what is stored would not fit under the bound by itself.
   expect(result.payloadBytes).toBeGreaterThan(300 * MB);
   expect(result.dumpBytes).toBeGreaterThan(result.payloadBytes);

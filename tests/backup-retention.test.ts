@@ -16,10 +16,10 @@ const daysAgo = (days: number) => new Date(NOW.getTime() - days * DAY);
 
 function stored(database: string, days: number, complete = true): StoredBackup {
   const stamp = daysAgo(days).toISOString().replace(/[-:]/g, "");
-  const key = `p/${database}-${stamp}.minitwit.gz`;
+  const key = `p/${database}-${stamp}.sql.gz`;
   return {
     key,
-    manifestKey: key.replace(".minitwit.gz", ".manifest.json"),
+    manifestKey: key.replace(".sql.gz", ".manifest.json"),
     database,
     createdAt: daysAgo(days),
     size: 1,
@@ -71,16 +71,16 @@ describe("against S3", () => {
     // Another database's old backup in the same place, and an upload that never got its manifest.
     await runBackup(backupConfig(s3, prefix, await freshDatabase().then(migrated)), { now: () => daysAgo(40) });
     const database = new URL(url).pathname.slice(1);
-    await s3.client.write(`${prefix}/${database}-${stamp(daysAgo(8))}.minitwit.gz`, "partial");
+    await s3.client.write(`${prefix}/${database}-${stamp(daysAgo(8))}.sql.gz`, "partial");
 
     const result = await runBackup(config, { keepDays: 3, now: () => NOW });
     expect(names(result.deleted, prefix).sort()).toEqual(
-      [stamp(daysAgo(10)), stamp(daysAgo(5)), stamp(daysAgo(8))].map((s) => `${s}.minitwit.gz`).sort(),
+      [stamp(daysAgo(10)), stamp(daysAgo(5)), stamp(daysAgo(8))].map((s) => `${s}.sql.gz`).sort(),
     );
 
     const left = names(await keysUnder(s3.client, prefix), prefix).filter((k) => k.startsWith("2030"));
     expect(left).toEqual(
-      [daysAgo(2), daysAgo(0.5), NOW].flatMap((at) => [`${stamp(at)}.manifest.json`, `${stamp(at)}.minitwit.gz`]),
+      [daysAgo(2), daysAgo(0.5), NOW].flatMap((at) => [`${stamp(at)}.manifest.json`, `${stamp(at)}.sql.gz`]),
     );
     // The other database's backup (its name sorts elsewhere) is still there.
     expect((await keysUnder(s3.client, prefix)).filter((k) => k.includes(stamp(daysAgo(40))))).toHaveLength(2);
@@ -93,11 +93,11 @@ describe("against S3", () => {
     const store = requireS3(config);
     const database = new URL(url).pathname.slice(1);
 
-    expect(names(await pruneBackups(store, database, 7, NOW), prefix)).toEqual([`${stamp(daysAgo(30))}.minitwit.gz`]);
+    expect(names(await pruneBackups(store, database, 7, NOW), prefix)).toEqual([`${stamp(daysAgo(30))}.sql.gz`]);
     expect(await pruneBackups(store, database, 7, NOW)).toEqual([]);
     expect(names(await keysUnder(s3.client, prefix), prefix)).toEqual([
       `${stamp(daysAgo(20))}.manifest.json`,
-      `${stamp(daysAgo(20))}.minitwit.gz`,
+      `${stamp(daysAgo(20))}.sql.gz`,
     ]);
   }, 60_000);
 });

@@ -122,6 +122,11 @@ resource "digitalocean_spaces_bucket" "backups" {
     enabled = false
   }
 
+  # A safety net behind `minitwit backup --keep-days`, which never deletes
+  # the newest complete backup: this rule cannot tell which one that is, so
+  # it must expire only what retention would long have deleted. Keep
+  # backup_expiry_days well above --keep-days plus the longest time the
+  # backup service may be down, or a stalled service ends with no backup.
   lifecycle_rule {
     id      = "expire-old-backups"
     enabled = true
@@ -129,5 +134,13 @@ resource "digitalocean_spaces_bucket" "backups" {
     expiration {
       days = var.backup_expiry_days
     }
+  }
+
+  # A backup killed mid-upload leaves an incomplete multipart upload that no
+  # listing shows but the bucket stores (and bills); abort those after a day.
+  lifecycle_rule {
+    id                                     = "abort-incomplete-uploads"
+    enabled                                = true
+    abort_incomplete_multipart_upload_days = 1
   }
 }

@@ -49,7 +49,12 @@ variable "backup_bucket" {
 }
 
 variable "backup_expiry_days" {
-  description = "Spaces deletes backups older than this, a safety net behind `minitwit backup --keep-days 14`."
+  description = "Spaces deletes backups older than this, a safety net behind `minitwit backup --keep-days 14`; it cannot spare the newest backup, so keep it well above --keep-days."
   type        = number
   default     = 30
+
+  validation {
+    condition     = var.backup_expiry_days >= 21
+    error_message = "Expire backups no sooner than a week after `--keep-days 14` would: the bucket rule cannot tell the newest backup apart and would delete it after an outage of the backup service."
+  }
 }

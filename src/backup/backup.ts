@@ -1,25 +1,30 @@
 // `minitwit backup`: one consistent snapshot of every table of the schema,
-// streamed from Postgres to S3 without ever holding the dump in memory:
+// streamed from PostgreSQL to S3 (or a file, or stdout) without ever holding
+// the dump in memory:
 //
 //   COPY ... TO STDOUT (one table after another, one transaction)
-//     -> container framing (backup-format.ts) -> gzip -> [AES-256-GCM frames]
-//     -> SHA-256 and size -> S3 multipart upload
+//     -> SQL script (sql-script.ts) -> gzip -> [age] -> SHA-256 and size
+//     -> S3 multipart upload | file | stdout
 //
 // All tables are read in one REPEATABLE READ, READ ONLY, DEFERRABLE
 // transaction, so the backup is one point in time: writes that commit while
 // it runs are either wholly in it or wholly absent, and no message can
 // appear without its author. The manifest is written only after the payload
-// upload succeeded, and retention runs only after that.
+// was stored, and retention runs only after that.
+import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import type postgres from "postgres";
+import { embeddedMigrations } from "../../db/migrations";
 import type { Config } from "../config";
-import { connectAdmin, quoteIdent } from "../postgres-admin";
-import { backupKey, keyDatabaseName, type Manifest, manifestKeyFor, pruneBackups } from "./catalog";
-import { ENCRYPTION_SCHEME, encryptStream } from "./crypto";
-import { encodeContainer, loadOrder, type Reference, type TableSource } from "./format";
+import { connectAdmin } from "../postgres-admin";
+import { VERSION } from "../version";
+import { AGE_SCHEME, encryptWithAge } from "./age";
+import { backupName, keyDatabaseName, type Manifest, manifestKeyFor, pruneBackups } from "./catalog";
+import { type PayloadSink, writeLocalPayload } from "./local";
 import { objectUrl, requireS3, uploadStream, writeText } from "./s3";
+import { readSchemaVersion, sequenceColumns, tableSources } from "./snapshot";
+import { encodeSqlScript, SCRIPT_FORMAT_VERSION } from "./sql-script";
 
 export interface BackupOptions {
   /** Delete backups of this database older than this many days once the upload succeeded. */
@@ -29,6 +34,7 @@ export interface BackupOptions {
 }
 
 export interface BackupResult {
+  /** The S3 key, or the file written ("-" for stdout). */
   readonly key: string;
   readonly location: string;
   readonly manifest: Manifest;
@@ -37,8 +43,7 @@ export interface BackupResult {
   readonly deleted: string[];
 }
 
-type Connection = postgres.ReservedSql;
-
+/** A backup to S3: the payload, then its manifest, then retention. */
 export async function runBackup(config: Config, options: BackupOptions = {}): Promise<BackupResult> {
   const url = requirePostgres(config, "backup");
   const store = requireS3(config);
@@ -46,43 +51,82 @@ export async function runBackup(config: Config, options: BackupOptions = {}): Pr
   const started = performance.now();
   const createdAt = now();
   const database = keyDatabaseName(databaseName(url));
-  const key = backupKey(store.prefix, database, createdAt);
+  const key = `${store.prefix}/${backupName(database, createdAt, encryptsWithAge(config))}`;
+  const manifest = await takeSnapshot(config, url, { key, database, createdAt }, (payload) =>
+    uploadStream(store, key, payload, encryptsWithAge(config) ? "application/octet-stream" : "application/gzip"),
+  );
+  await writeText(store, manifestKeyFor(key), `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
+  const deleted = options.keepDays == null ? [] : await pruneBackups(store, database, options.keepDays, now());
+  return { key, location: objectUrl(store, key), manifest, durationSeconds: seconds(started), deleted };
+}
+
+/**
+ * A backup to a local file (with its manifest next to it, named as in S3) or,
+ * for "-", to stdout (no manifest: the script's own trailer and gzip's, or
+ * age's, checks still cover it).
+ */
+export async function writeBackupFile(
+  config: Config,
+  output: string,
+  options: Pick<BackupOptions, "now"> = {},
+): Promise<BackupResult> {
+  const url = requirePostgres(config, "backup");
+  const started = performance.now();
+  const createdAt = (options.now ?? (() => new Date()))();
+  const database = keyDatabaseName(databaseName(url));
+  const key = output === "-" ? backupName(database, createdAt, encryptsWithAge(config)) : basename(output);
+  const sink: PayloadSink = (payload) => writeLocalPayload(output, payload);
+  const manifest = await takeSnapshot(config, url, { key, database, createdAt }, sink);
+  if (output !== "-") await Bun.write(manifestKeyFor(output), `${JSON.stringify(manifest, null, 2)}\n`);
+  const location = output === "-" ? "stdout" : output;
+  return { key: output, location, manifest, durationSeconds: seconds(started), deleted: [] };
+}
+
+interface Naming {
+  readonly key: string;
+  readonly database: string;
+  readonly createdAt: Date;
+}
+
+/** Reads the snapshot, streams it into `sink`, and returns the manifest describing what was stored. */
+async function takeSnapshot(config: Config, url: string, naming: Naming, sink: PayloadSink): Promise<Manifest> {
+  const recipients = recipientsFor(config);
   const sql = await connectAdmin(url, "minitwit-backup", "cannot reach the database");
   let failed = true;
   try {
     const conn = await sql.reserve();
     await conn.unsafe("begin isolation level repeatable read, read only, deferrable");
     const schemaVersion = await readSchemaVersion(conn);
-    const sources = await tableSources(conn);
-    const encryptionKey = config.backupEncryptionKey;
-    const { rows, uploaded } = await streamSnapshot(sources, encryptionKey, (payload) =>
-      uploadStream(store, key, payload, "application/gzip"),
+    const tables = await tableSources(conn);
+    const script = {
+      schemaVersion,
+      createdAt: naming.createdAt,
+      migrations: migrationsUpTo(schemaVersion),
+      tables,
+      sequences: await sequenceColumns(conn, tables),
+    };
+    const rows = new Map<string, number>();
+    const stored = await streamPayload(
+      encodeSqlScript(script, (table, count) => rows.set(table, count)),
+      recipients,
+      sink,
     );
     await conn.unsafe("commit");
     conn.release();
-    const manifest: Manifest = {
-      format: "minitwit-backup",
-      formatVersion: 1,
-      key,
-      database,
-      schemaVersion,
-      tables: Object.fromEntries(sources.map((t) => [t.table, rows.get(t.table) ?? 0])),
-      sha256: uploaded.sha256,
-      size: uploaded.size,
-      createdAt: createdAt.toISOString(),
-      compression: "gzip",
-      encrypted: encryptionKey !== null,
-      encryption: encryptionKey === null ? null : ENCRYPTION_SCHEME,
-    };
-    await writeText(store, manifestKeyFor(key), `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
-    const deleted = options.keepDays == null ? [] : await pruneBackups(store, database, options.keepDays, now());
     failed = false;
     return {
-      key,
-      location: objectUrl(store, key),
-      manifest,
-      durationSeconds: (performance.now() - started) / 1000,
-      deleted,
+      format: "minitwit-backup",
+      formatVersion: SCRIPT_FORMAT_VERSION,
+      key: naming.key,
+      database: naming.database,
+      schemaVersion,
+      tables: Object.fromEntries(tables.map((t) => [t.table, rows.get(t.table) ?? 0])),
+      ...stored,
+      createdAt: naming.createdAt.toISOString(),
+      compression: "gzip",
+      encrypted: recipients.length > 0,
+      encryption: recipients.length > 0 ? AGE_SCHEME : null,
+      ...(recipients.length > 0 ? { ageRecipients: recipients } : {}),
     };
   } finally {
     // After a failure the connection may be mid-COPY: drop it (the server
@@ -92,21 +136,19 @@ export async function runBackup(config: Config, options: BackupOptions = {}): Pr
 }
 
 /**
- * Dumps the tables through gzip (and encryption) into `upload`, returning
- * each table's row count and what `upload` returned. A failure on either
+ * Streams the script through gzip (and age) into `sink`. A failure on either
  * side stops both, and the error reported is the cause, not the broken
  * stream it left on the other side.
  */
-async function streamSnapshot<T>(
-  sources: readonly TableSource[],
-  encryptionKey: Uint8Array | null,
-  upload: (payload: AsyncIterable<Uint8Array>) => Promise<T>,
-): Promise<{ rows: Map<string, number>; uploaded: T }> {
-  const rows = new Map<string, number>();
+async function streamPayload(
+  script: AsyncIterable<Uint8Array>,
+  recipients: readonly string[],
+  sink: PayloadSink,
+): Promise<{ sha256: string; size: number }> {
   let dumpError: unknown = null;
   async function* dump(): AsyncGenerator<Uint8Array> {
     try {
-      yield* encodeContainer(sources, (table, count) => rows.set(table, count));
+      yield* script;
     } catch (err) {
       dumpError = err;
       throw err;
@@ -114,15 +156,46 @@ async function streamSnapshot<T>(
   }
   const gzip = createGzip();
   const dumped = pipeline(Readable.from(dump()), gzip).catch(() => {});
-  const payload = encryptionKey === null ? gzip : encryptStream(gzip, encryptionKey);
-  const uploaded = await upload(payload).catch(async (err) => {
+  const payload = recipients.length === 0 ? gzip : encryptWithAge(gzip, recipients);
+  const stored = await sink(payload).catch(async (err) => {
     gzip.destroy();
     await dumped;
     throw dumpError ?? err;
   });
   await dumped;
   if (dumpError !== null) throw dumpError;
-  return { rows, uploaded };
+  return stored;
+}
+
+function encryptsWithAge(config: Config): boolean {
+  return config.backupAgeRecipients.length > 0;
+}
+
+/**
+ * The age recipients to encrypt to. A legacy BACKUP_ENCRYPTION_KEY alone is
+ * refused rather than ignored: a deployment that meant to encrypt must not
+ * silently start writing readable backups.
+ */
+function recipientsFor(config: Config): readonly string[] {
+  if (config.backupAgeRecipients.length === 0 && config.backupEncryptionKey !== null) {
+    throw new Error(
+      "BACKUP_ENCRYPTION_KEY now only decrypts backups made before age encryption; to encrypt new backups, " +
+        "set BACKUP_AGE_RECIPIENTS (or _FILE) to one or more age public keys (age1…), made with age-keygen",
+    );
+  }
+  return config.backupAgeRecipients;
+}
+
+/** The embedded migrations up to `version`, which this release must know. */
+export function migrationsUpTo(version: string) {
+  const migrations = embeddedMigrations();
+  const index = migrations.findIndex((m) => m.tag === version);
+  if (index < 0) {
+    throw new Error(
+      `schema version ${version} is one minitwit ${VERSION} does not know; use the release that made it or a newer one`,
+    );
+  }
+  return migrations.slice(0, index + 1);
 }
 
 /** The Postgres URL; backups and restores do not work on the embedded database. */
@@ -140,52 +213,6 @@ export function databaseName(url: string): string {
   return decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username) || "postgres";
 }
 
-async function readSchemaVersion(conn: Connection): Promise<string> {
-  const [present] = await conn`select to_regclass('schema_migrations') is not null as present`;
-  if (!present?.present) throw new Error("the database has never been migrated (no schema_migrations table)");
-  const [last] = await conn`select tag from schema_migrations order by tag desc limit 1`;
-  if (last === undefined) throw new Error("the database has no applied migrations");
-  return last.tag as string;
-}
-
-/**
- * Every table of the schema with its columns as the database has them, in
- * load order. Tables are discovered rather than listed so a migration that
- * adds a table is backed up without anyone remembering to say so. Generated
- * columns are left out: the database computes them again on load.
- */
-async function tableSources(conn: Connection): Promise<TableSource[]> {
-  const tables = await conn<{ name: string }[]>`
-    select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = current_schema() and c.relkind = 'r'`;
-  const references = await conn<Reference[]>`
-    select child.relname as child, parent.relname as parent from pg_constraint k
-    join pg_class child on child.oid = k.conrelid
-    join pg_class parent on parent.oid = k.confrelid
-    join pg_namespace n on n.oid = child.relnamespace
-    where k.contype = 'f' and n.nspname = current_schema()`;
-  const columns = await conn<{ table_name: string; column_name: string }[]>`
-    select table_name, column_name from information_schema.columns
-    where table_schema = current_schema() and is_generated = 'NEVER'
-    order by table_name, ordinal_position`;
-  return loadOrder(
-    tables.map((t) => t.name),
-    references,
-  ).map((table) => {
-    const names = columns.filter((c) => c.table_name === table).map((c) => c.column_name);
-    const list = names.map(quoteIdent).join(", ");
-    return {
-      table,
-      columns: names,
-      open: async () => {
-        const copy = (await conn.unsafe(`copy ${quoteIdent(table)} (${list}) to stdout`).readable()) as Readable;
-        // postgres.js pauses the socket when the COPY stream is full and resumes it only from the
-        // stream's read(); when the COPY ends while the stream is full, the socket stays paused and
-        // the next query on the connection never gets its reply (postgres.js issue #499). Resuming
-        // it once the data has been read, as read() would, keeps the connection usable.
-        copy.once("end", () => (copy as unknown as { _read(): void })._read());
-        return copy;
-      },
-    };
-  });
+function seconds(started: number): number {
+  return (performance.now() - started) / 1000;
 }

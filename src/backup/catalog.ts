@@ -2,7 +2,9 @@
 // newest first, and retention.
 //
 // A backup is two objects under the prefix:
-//   <prefix>/<database>-<timestamp>.minitwit.gz      the payload
+//   <prefix>/<database>-<timestamp>.sql.gz           the payload: a gzipped SQL script
+//                                                    (.sql.gz.age when encrypted with age;
+//                                                    .minitwit.gz from older releases)
 //   <prefix>/<database>-<timestamp>.manifest.json    written after the payload
 // The timestamp is ISO 8601 in the basic format, UTC, with milliseconds
 // (20250102T030405.678Z): it sorts as text, and contains no ":" that some
@@ -10,14 +12,21 @@
 // that did not finish; it is listed as incomplete and never restored.
 import { type BackupStore, deleteObject, listObjects, readText } from "./s3";
 
-export const PAYLOAD_SUFFIX = ".minitwit.gz";
+export const SQL_SUFFIX = ".sql.gz";
+export const AGE_SUFFIX = ".sql.gz.age";
+/** The payload suffix of backups written by releases before the SQL script (formatVersion 1). */
+const LEGACY_SUFFIX = ".minitwit.gz";
 const MANIFEST_SUFFIX = ".manifest.json";
-const KEY_PATTERN = /^(.+)-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z\.minitwit\.gz$/;
+const KEY_PATTERN =
+  /^(.+)-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z(\.sql\.gz\.age|\.sql\.gz|\.minitwit\.gz)$/;
+/** How the key patterns' suffixes read in messages. */
+export const PAYLOAD_SUFFIXES = `${SQL_SUFFIX}, ${AGE_SUFFIX} or ${LEGACY_SUFFIX}`;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface Manifest {
   readonly format: "minitwit-backup";
-  readonly formatVersion: 1;
+  /** 2: a SQL script (sql-script.ts); 1: the legacy container. */
+  readonly formatVersion: 1 | 2;
   readonly key: string;
   readonly database: string;
   /** The last migration applied to the database the backup was taken from. */
@@ -30,7 +39,10 @@ export interface Manifest {
   readonly createdAt: string;
   readonly compression: "gzip";
   readonly encrypted: boolean;
+  /** "age", "aes-256-gcm-frames-v1" (legacy) or null. */
   readonly encryption: string | null;
+  /** The age public keys the backup is encrypted to: which identity a restore needs. */
+  readonly ageRecipients?: readonly string[];
 }
 
 export interface StoredBackup {
@@ -47,12 +59,16 @@ export function keyDatabaseName(database: string): string {
   return database.replace(/[^A-Za-z0-9._-]/g, "_") || "database";
 }
 
-export function backupKey(prefix: string, database: string, at: Date): string {
-  return `${prefix}/${keyDatabaseName(database)}-${at.toISOString().replace(/[-:]/g, "")}${PAYLOAD_SUFFIX}`;
+/** The name of a backup taken at `at`: `<database>-<time>.sql.gz`, `.sql.gz.age` when encrypted. */
+export function backupName(database: string, at: Date, encrypted: boolean): string {
+  const stamp = at.toISOString().replace(/[-:]/g, "");
+  return `${keyDatabaseName(database)}-${stamp}${encrypted ? AGE_SUFFIX : SQL_SUFFIX}`;
 }
 
+/** The manifest's key (or file name) next to a payload's. */
 export function manifestKeyFor(key: string): string {
-  return key.slice(0, -PAYLOAD_SUFFIX.length) + MANIFEST_SUFFIX;
+  const suffix = [AGE_SUFFIX, SQL_SUFFIX, LEGACY_SUFFIX].find((s) => key.endsWith(s));
+  return suffix === undefined ? `${key}${MANIFEST_SUFFIX}` : key.slice(0, -suffix.length) + MANIFEST_SUFFIX;
 }
 
 /** The database name and time a payload key encodes; null for any other key. */
@@ -95,7 +111,7 @@ export function parseManifest(text: string, key: string): Manifest {
     throw new Error(`the manifest of ${key} is not JSON`);
   }
   if (value?.format !== "minitwit-backup") throw new Error(`the manifest of ${key} is not a MiniTwit backup manifest`);
-  if (value.formatVersion !== 1) {
+  if (value.formatVersion !== 1 && value.formatVersion !== 2) {
     throw new Error(
       `${key} was made by a newer minitwit (format version ${value.formatVersion}); restore it with that`,
     );

@@ -1,19 +1,18 @@
 // The loading half of a restore, in one transaction on one connection:
 // lock and (with --force) empty the tables, stream the payload through
-// hash -> decrypt -> gunzip -> container decoder into COPY ... FROM STDIN,
+// hash -> decrypt -> gunzip -> decoder (payload.ts) into COPY ... FROM STDIN,
 // then check everything before committing: the payload hash again, each
 // table's row count against the manifest, the migration history, and move
 // every sequence past the highest id so the next insert cannot collide.
 // Any failure rolls the whole load back; the target is as it was.
 import { once } from "node:events";
-import { Readable, type Writable } from "node:stream";
-import { finished, pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import type { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
 import type postgres from "postgres";
 import { firstTableWithRows, HoldsDataError, moveSequencesPastRows, quoteIdent, runOn } from "../postgres-admin";
 import type { Manifest } from "./catalog";
-import { decryptStream } from "./crypto";
-import { decodeContainer } from "./format";
+import { type Decryption, decodePayload } from "./payload";
+import type { ScriptEvent } from "./sql-script-reader";
 
 /** Tables whose rows do not count as "the target holds data". */
 export const NON_DATA_TABLES = new Set(["schema_migrations", "latest"]);
@@ -21,20 +20,40 @@ export const NON_DATA_TABLES = new Set(["schema_migrations", "latest"]);
 export interface LoadInput {
   readonly source: AsyncIterable<Uint8Array>;
   readonly manifest: Manifest;
-  readonly encryptionKey: Uint8Array | null;
+  readonly decryption: Decryption;
   readonly force: boolean;
 }
 
 type Connection = postgres.ReservedSql;
+type History = readonly Record<string, unknown>[];
 
 export async function loadBackup(sql: postgres.Sql, input: LoadInput): Promise<void> {
   const { manifest } = input;
   const tables = Object.keys(manifest.tables);
   const conn = await sql.reserve();
   await conn.unsafe("begin");
+  const { targetColumns, history } = await prepareTarget(conn, tables, input.force);
+  const payload = hashing(input.source);
+  const events = decodePayload(payload.bytes, input.decryption);
+  const loaded = await copyIntoTables(conn, events, targetColumns, manifest);
+  if (payload.sha256() !== manifest.sha256 || payload.size() !== manifest.size) {
+    throw new Error("the backup changed while it was being restored (checksum mismatch); rolled back");
+  }
+  await checkLoaded(conn, manifest, loaded, history);
+  await moveSequencesPastRows(runOn(conn), tables);
+  await conn.unsafe("commit");
+  conn.release();
+}
+
+/** Locks the tables, refuses data without --force, notes the migration history, empties the tables. */
+async function prepareTarget(
+  conn: Connection,
+  tables: string[],
+  force: boolean,
+): Promise<{ targetColumns: Map<string, Set<string>>; history: History }> {
   const targetColumns = await columnsOf(conn, tables);
   await conn.unsafe(`lock table ${tables.map(quoteIdent).join(", ")} in access exclusive mode`);
-  if (!input.force) {
+  if (!force) {
     const held = await firstTableWithRows(
       runOn(conn),
       tables.filter((t) => !NON_DATA_TABLES.has(t)),
@@ -43,55 +62,43 @@ export async function loadBackup(sql: postgres.Sql, input: LoadInput): Promise<v
   }
   const history = await conn`select tag, sha256 from schema_migrations order by tag`;
   await conn.unsafe(`truncate ${tables.map(quoteIdent).join(", ")}`);
+  return { targetColumns, history };
+}
 
-  const hasher = new Bun.CryptoHasher("sha256");
-  let size = 0;
-  async function* hashed(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of input.source) {
-      hasher.update(chunk);
-      size += chunk.length;
-      yield chunk;
-    }
-  }
-  // The first error of the download or decryption, kept because gunzip and the
-  // decoder only see a broken stream; it is the cause worth reporting.
-  let sourceError: unknown = null;
-  async function* compressed(): AsyncGenerator<Uint8Array> {
-    try {
-      yield* input.encryptionKey === null ? hashed() : decryptStream(hashed(), input.encryptionKey);
-    } catch (err) {
-      sourceError = err;
-      throw err;
-    }
-  }
-  const gunzip = createGunzip();
-  const unpacked = pipeline(Readable.from(compressed()), gunzip).catch(() => {});
+/** Streams each table's data into COPY ... FROM STDIN; returns the rows read per table. */
+async function copyIntoTables(
+  conn: Connection,
+  events: AsyncIterable<ScriptEvent>,
+  targetColumns: Map<string, Set<string>>,
+  manifest: Manifest,
+): Promise<Map<string, number>> {
   const loaded = new Map<string, number>();
   let copy: Writable | null = null;
-  try {
-    for await (const event of decodeContainer(gunzip)) {
-      if (event.kind === "table") {
-        copy = await startCopy(conn, event.table, event.columns, targetColumns, loaded);
-      } else if (event.kind === "data") {
-        if (!(copy as Writable).write(event.bytes)) await once(copy as Writable, "drain");
-      } else {
-        (copy as Writable).end();
-        await finished(copy as Writable);
-        copy = null;
-        loaded.set(event.table, event.rows);
-      }
+  for await (const event of events) {
+    if (event.kind === "header" && event.schemaVersion !== manifest.schemaVersion) {
+      throw new Error(`the backup says schema ${event.schemaVersion}, its manifest ${manifest.schemaVersion}`);
+    } else if (event.kind === "table") {
+      copy = await startCopy(conn, event.table, event.columns, targetColumns, loaded);
+    } else if (event.kind === "data") {
+      if (!(copy as Writable).write(event.bytes)) await once(copy as Writable, "drain");
+    } else if (event.kind === "end") {
+      (copy as Writable).end();
+      await finished(copy as Writable);
+      copy = null;
+      loaded.set(event.table, event.rows);
     }
-  } catch (err) {
-    gunzip.destroy();
-    await unpacked;
-    throw sourceError ?? damaged(err);
   }
-  await unpacked;
+  return loaded;
+}
 
-  if (hasher.digest("hex") !== manifest.sha256 || size !== manifest.size) {
-    throw new Error("the backup object changed while it was being restored (checksum mismatch); rolled back");
-  }
-  for (const table of tables) {
+/** Row counts against the manifest, and the restored migration history against the one just applied. */
+async function checkLoaded(
+  conn: Connection,
+  manifest: Manifest,
+  loaded: Map<string, number>,
+  history: History,
+): Promise<void> {
+  for (const table of Object.keys(manifest.tables)) {
     const [row] = await conn.unsafe(`select count(*)::text as n from ${quoteIdent(table)}`);
     const count = Number(row?.n);
     if (!loaded.has(table) || count !== manifest.tables[table]) {
@@ -102,16 +109,20 @@ export async function loadBackup(sql: postgres.Sql, input: LoadInput): Promise<v
   if (JSON.stringify(restored) !== JSON.stringify(history)) {
     throw new Error("the backup's migration history does not match the migrations of this minitwit; rolled back");
   }
-  await moveSequencesPastRows(runOn(conn), tables);
-  await conn.unsafe("commit");
-  conn.release();
 }
 
-/** zlib's terse errors ("incorrect header check") said in terms of the backup. */
-function damaged(err: unknown): unknown {
-  const { code, message } = err as { code?: unknown; message?: string };
-  if (typeof code !== "string" || !code.startsWith("Z_")) return err;
-  return new Error(`the backup's compressed data is damaged or cut short (${message}); rolled back`, { cause: err });
+/** Passes bytes through while hashing them. */
+function hashing(source: AsyncIterable<Uint8Array>) {
+  const hasher = new Bun.CryptoHasher("sha256");
+  let size = 0;
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      hasher.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+  }
+  return { bytes: bytes(), sha256: () => hasher.digest("hex"), size: () => size };
 }
 
 async function startCopy(

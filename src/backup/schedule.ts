@@ -33,62 +33,12 @@ export function checkCron(expression: string): void {
 }
 
 export function startBackupSchedule(config: Config, options: ScheduleOptions, log: Logger): RunningSchedule {
-  const registry = new Registry();
-  const registers = [registry];
-  const lastSuccess = new Gauge({
-    name: "minitwit_backup_last_success_timestamp_seconds",
-    help: "Unix time at which the last successful backup finished; 0 before the first.",
-    registers,
-  });
-  const lastSize = new Gauge({
-    name: "minitwit_backup_last_size_bytes",
-    help: "Stored size of the last successful backup, in bytes.",
-    registers,
-  });
-  const failures = new Counter({
-    name: "minitwit_backup_failures_total",
-    help: "Backup runs that failed since this process started.",
-    registers,
-  });
-  const duration = new Gauge({
-    name: "minitwit_backup_duration_seconds",
-    help: "How long the last backup run took, successful or not.",
-    registers,
-  });
-  lastSuccess.set(0);
-
-  const runOnce = async () => {
-    const started = performance.now();
-    log.info({ cron: options.cron }, "backup started");
-    try {
-      const result = await runBackup(config, options);
-      lastSuccess.set(Date.now() / 1000);
-      lastSize.set(result.manifest.size);
-      log.info(
-        {
-          key: result.key,
-          size: result.manifest.size,
-          rows: result.manifest.tables,
-          encrypted: result.manifest.encrypted,
-          durationSeconds: result.durationSeconds,
-          deleted: result.deleted,
-        },
-        "backup finished",
-      );
-    } catch (err) {
-      failures.inc();
-      log.error({ err }, "backup failed");
-    } finally {
-      duration.set((performance.now() - started) / 1000);
-    }
-  };
-
+  const metrics = backupMetrics();
+  const runOnce = () => runRecorded(config, options, log, metrics);
   let running: Promise<void> | null = null;
   const job = new Cron(
     options.cron,
-    {
-      protect: () => log.warn("a backup is still running; skipping this tick"),
-    },
+    { protect: () => log.warn("a backup is still running; skipping this tick") },
     () => {
       running = runOnce().finally(() => {
         running = null;
@@ -96,15 +46,7 @@ export function startBackupSchedule(config: Config, options: ScheduleOptions, lo
       return running;
     },
   );
-
-  const server = Bun.serve({
-    port: options.metricsPort,
-    hostname: config.host,
-    fetch: async (request) => {
-      if (new URL(request.url).pathname !== "/metrics") return new Response("not found\n", { status: 404 });
-      return new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } });
-    },
-  });
+  const server = serveMetrics(metrics.registry, options.metricsPort, config.host);
   log.info({ cron: options.cron, next: job.nextRun(), metricsPort: server.port }, "backup schedule started");
 
   let stopping: Promise<void> | null = null;
@@ -124,4 +66,73 @@ export function startBackupSchedule(config: Config, options: ScheduleOptions, lo
       return stopping;
     },
   };
+}
+
+interface BackupMetrics {
+  readonly registry: Registry;
+  readonly lastSuccess: Gauge;
+  readonly lastSize: Gauge;
+  readonly failures: Counter;
+  readonly duration: Gauge;
+}
+
+/** The service's own registry: nothing else of MiniTwit runs in this process. */
+function backupMetrics(): BackupMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const metrics = {
+    registry,
+    lastSuccess: new Gauge({
+      name: "minitwit_backup_last_success_timestamp_seconds",
+      help: "Unix time at which the last successful backup finished; 0 before the first.",
+      registers,
+    }),
+    lastSize: new Gauge({
+      name: "minitwit_backup_last_size_bytes",
+      help: "Stored size of the last successful backup, in bytes.",
+      registers,
+    }),
+    failures: new Counter({
+      name: "minitwit_backup_failures_total",
+      help: "Backup runs that failed since this process started.",
+      registers,
+    }),
+    duration: new Gauge({
+      name: "minitwit_backup_duration_seconds",
+      help: "How long the last backup run took, successful or not.",
+      registers,
+    }),
+  };
+  metrics.lastSuccess.set(0);
+  return metrics;
+}
+
+/** One scheduled backup: logged and recorded in the metrics; a failure is logged, never thrown. */
+async function runRecorded(config: Config, options: ScheduleOptions, log: Logger, metrics: BackupMetrics) {
+  const started = performance.now();
+  log.info({ cron: options.cron }, "backup started");
+  try {
+    const result = await runBackup(config, options);
+    metrics.lastSuccess.set(Date.now() / 1000);
+    metrics.lastSize.set(result.manifest.size);
+    const { key, manifest, durationSeconds, deleted } = result;
+    const { size, tables: rows, encrypted } = manifest;
+    log.info({ key, size, rows, encrypted, durationSeconds, deleted }, "backup finished");
+  } catch (err) {
+    metrics.failures.inc();
+    log.error({ err }, "backup failed");
+  } finally {
+    metrics.duration.set((performance.now() - started) / 1000);
+  }
+}
+
+function serveMetrics(registry: Registry, port: number, hostname: string) {
+  return Bun.serve({
+    port,
+    hostname,
+    fetch: async (request) => {
+      if (new URL(request.url).pathname !== "/metrics") return new Response("not found\n", { status: 404 });
+      return new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } });
+    },
+  });
 }

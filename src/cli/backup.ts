@@ -1,4 +1,4 @@
-import { requirePostgres, runBackup } from "../backup/backup";
+import { type BackupResult, requirePostgres, runBackup, writeBackupFile } from "../backup/backup";
 import { requireS3 } from "../backup/s3";
 import { checkCron, startBackupSchedule } from "../backup/schedule";
 import { UsageError } from "../errors";
@@ -12,8 +12,15 @@ export const S3_HELP = `Environment (S3, any S3-compatible store):
   S3_ACCESS_KEY_ID(_FILE)   (or AWS_ACCESS_KEY_ID(_FILE)) (required)
   S3_SECRET_ACCESS_KEY(_FILE) (or AWS_SECRET_ACCESS_KEY(_FILE)) (required)
   BACKUP_PREFIX             key prefix in the bucket (default minitwit)
-  BACKUP_ENCRYPTION_KEY(_FILE)  32 bytes as 64 hex characters or base64: encrypts
-                            backups with AES-256-GCM; restores need the same key`;
+
+Environment (encryption, with age: https://age-encryption.org):
+  BACKUP_AGE_RECIPIENTS(_FILE)  age public keys (age1…, from age-keygen), separated
+                            by commas, spaces or newlines: backups are encrypted to
+                            them, and any one of their identities decrypts
+  BACKUP_AGE_IDENTITY_FILE  restore: a file holding the age identity
+                            (AGE-SECRET-KEY-1…), as age-keygen writes it
+  BACKUP_ENCRYPTION_KEY(_FILE)  restore only: the key of backups made before age
+                            (MTWENC1); new backups are never encrypted with it`;
 
 export const backup = defineCommand({
   name: "backup",
@@ -21,12 +28,17 @@ export const backup = defineCommand({
   settings: ["core", "database", "backup"],
   usage: `Usage: minitwit backup [options]
 
-Takes one consistent snapshot of every table, gzips it (and encrypts it when
-BACKUP_ENCRYPTION_KEY is set), streams it to S3 as
-<prefix>/<database>-<UTC time>.minitwit.gz and writes a manifest next to it
-(schema version, row counts, SHA-256). Needs PostgreSQL (DATABASE_URL).
+Takes one consistent snapshot of every table as a plain SQL script that psql
+loads into an empty database (the schema, every table's rows, the sequences),
+gzips it (and encrypts it with age when BACKUP_AGE_RECIPIENTS is set), streams
+it to S3 as <prefix>/<database>-<UTC time>.sql.gz (.sql.gz.age) and writes a
+manifest next to it (schema version, row counts, SHA-256). Needs PostgreSQL
+(DATABASE_URL).
 
 Options:
+  --output PATH        write the backup to a local file instead of S3, with its
+                       manifest next to it (NAME.manifest.json); "-" writes it to
+                       stdout, without a manifest
   --keep-days N        after a successful backup, delete this database's backups
                        older than N days; the newest backup is always kept
   --schedule CRON      keep running and back up on this schedule, e.g. "0 3 * * *"
@@ -37,6 +49,7 @@ ${DATABASE_HELP}
 ${S3_HELP}`,
   options: {
     ...databaseOptions,
+    output: { type: "string" },
     "keep-days": { type: "integer", min: 0, max: 36_500 },
     schedule: { type: "string" },
     "metrics-port": { type: "integer", min: 0, max: 65_535 },
@@ -52,6 +65,17 @@ ${S3_HELP}`,
       } catch (err) {
         throw new UsageError(`--schedule: ${(err as Error).message}`, "backup", { cause: err });
       }
+    }
+    const output = options.output ?? null;
+    if (output !== null && (cron !== undefined || keepDays !== null)) {
+      throw new UsageError("--output writes one backup: it takes neither --schedule nor --keep-days");
+    }
+    if (output === "") throw new UsageError("--output needs a path, or - for stdout");
+    if (output !== null) {
+      const result = await writeBackupFile(config, output);
+      // With "-" the backup itself is on stdout: the report goes to stderr.
+      report(result, output === "-" ? (line) => process.stderr.write(`${line}\n`) : out);
+      return;
     }
     // Refuse a missing database or bucket now, not at the first scheduled run.
     requirePostgres(config, "backup");
@@ -70,17 +94,21 @@ ${S3_HELP}`,
     }
 
     const result = await runBackup(config, { keepDays });
-    const { manifest } = result;
-    out(`backed up to ${result.location}`);
-    out(
-      `  ${manifest.size} bytes, sha256 ${manifest.sha256}, schema ${manifest.schemaVersion}, ` +
-        `${manifest.encrypted ? "encrypted" : "not encrypted"}, ${result.durationSeconds.toFixed(1)} s`,
-    );
-    out(
-      `  rows: ${Object.entries(manifest.tables)
-        .map(([table, rows]) => `${table} ${rows}`)
-        .join(", ")}`,
-    );
+    report(result, out);
     for (const key of result.deleted) out(`deleted ${key} (older than ${keepDays} days)`);
   },
 });
+
+function report(result: BackupResult, out: (line: string) => void): void {
+  const { manifest } = result;
+  out(`backed up to ${result.location}`);
+  out(
+    `  ${manifest.size} bytes, sha256 ${manifest.sha256}, schema ${manifest.schemaVersion}, ` +
+      `${manifest.encrypted ? "encrypted with age" : "not encrypted"}, ${result.durationSeconds.toFixed(1)} s`,
+  );
+  out(
+    `  rows: ${Object.entries(manifest.tables)
+      .map(([table, rows]) => `${table} ${rows}`)
+      .join(", ")}`,
+  );
+}

@@ -1,24 +1,34 @@
-import { runRestore } from "../backup/restore";
+import { runRestore, type Which } from "../backup/restore";
 import { UsageError } from "../errors";
 import { S3_HELP } from "./backup";
 import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 
 export const restore = defineCommand({
   name: "restore",
-  summary: "restore a backup from S3 into the database",
+  summary: "restore a backup from S3 or a file into the database",
   settings: ["core", "database", "backup"],
-  usage: `Usage: minitwit restore (--latest | --key KEY) [--force] [options]
+  usage: `Usage: minitwit restore (--latest | --key KEY | --file PATH) [--force] [options]
 
-Downloads a backup and checks its SHA-256 against its manifest before touching
-the database, migrates the database to the backup's schema version, loads
-every table in one transaction, moves every id sequence past the highest id,
-and checks the row counts against the manifest. Any failure rolls back.
-Refuses a database that already holds users, messages or follows unless
---force, which replaces them. Needs PostgreSQL (DATABASE_URL).
+Checks the whole backup before touching the database: from S3, its size and
+SHA-256 against its manifest and the key against its encryption header. Then
+migrates the database to the backup's schema version, loads every table's
+rows in one transaction (only the COPY data: none of the script's statements
+are run), moves every id sequence past the highest id, and checks the row
+counts against the manifest. Any failure rolls back. Refuses a database that
+already holds users, messages or follows unless --force, which replaces them.
+Needs PostgreSQL (DATABASE_URL), not psql. Restores backups of every format
+minitwit has written (.sql.gz, .sql.gz.age and the older .minitwit.gz).
 
 Options:
   --latest             restore the newest complete backup under BACKUP_PREFIX
   --key KEY            restore this backup: a name from 'minitwit backups', or a full key
+  --file PATH          restore a local file (plain or age-encrypted). A manifest next
+                       to it (NAME.manifest.json, as 'backup --output' writes it or
+                       as downloaded from S3) is checked like one in S3; without
+                       one, the file is read once through gzip's checksum, age's
+                       authentication and the row counts the script ends with
+                       before anything is loaded (an old-format .minitwit.gz needs
+                       its manifest)
   --force              replace the data of a database that already holds some
 ${DATABASE_HELP}
 
@@ -27,21 +37,14 @@ ${S3_HELP}`,
     ...databaseOptions,
     latest: { type: "boolean" },
     key: { type: "string" },
+    file: { type: "string" },
     force: { type: "boolean" },
   },
-  async run({ config, flags, out }) {
-    const latest = flags.latest === true;
-    const key = typeof flags.key === "string" ? flags.key.trim() : undefined;
-    if (latest && key !== undefined) throw new UsageError("give either --latest or --key, not both");
-    if (!latest && key === undefined) throw new UsageError("say which backup to restore: --latest or --key KEY");
-    if (key === "") throw new UsageError("--key needs a backup name");
-
-    const result = await runRestore(config, {
-      which: latest ? { latest: true } : { key: key as string },
-      force: flags.force === true,
-    });
+  async run({ config, options, out }) {
+    const result = await runRestore(config, { which: whichBackup(options), force: options.force === true });
     const { manifest } = result;
     out(`restored ${result.location} (taken ${manifest.createdAt}, schema ${manifest.schemaVersion})`);
+    if (!result.hadManifest) out("  no manifest next to the file: checked by its gzip, age and row-count checks alone");
     out(
       `  rows: ${Object.entries(manifest.tables)
         .map(([table, rows]) => `${table} ${rows}`)
@@ -49,3 +52,16 @@ ${S3_HELP}`,
     );
   },
 });
+
+function whichBackup(options: { latest?: boolean; key?: string; file?: string }): Which {
+  const latest = options.latest === true;
+  const key = options.key?.trim();
+  const file = options.file;
+  const given = [latest, key !== undefined, file !== undefined].filter(Boolean).length;
+  if (given > 1) throw new UsageError("give one of --latest, --key or --file, not several");
+  if (given === 0) throw new UsageError("say which backup to restore: --latest, --key KEY or --file PATH");
+  if (key === "") throw new UsageError("--key needs a backup name");
+  if (file === "") throw new UsageError("--file needs a path");
+  if (latest) return { latest: true };
+  return key === undefined ? { file: file as string } : { key };
+}

@@ -1,16 +1,33 @@
 // Shared by the backup tests: configs pointing at a database and a test S3,
 // a faithful dump of every table for comparing databases, and the
 // foreign-key checks a consistent snapshot must pass.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import postgres from "postgres";
 import { type Config, loadConfig } from "../../src/config";
 import type { TestS3 } from "./s3";
 
-/** 64 hex characters: the two test keys differ in every byte. */
-export const KEY_A = "a1".repeat(32);
-export const KEY_B = "b2".repeat(32);
+/** An age key pair: the identity in a file, as age-keygen writes it, and its public key. */
+export interface AgeKey {
+  readonly identityFile: string;
+  readonly recipient: string;
+}
+
+/** A fresh age key pair (made with the library; `age -d -i FILE` reads the file as well). */
+export async function ageKey(): Promise<AgeKey> {
+  const identity = await generateX25519Identity();
+  const recipient = await identityToRecipient(identity);
+  const identityFile = join(mkdtempSync(join(tmpdir(), "minitwit-age-")), "key.txt");
+  writeFileSync(identityFile, `# public key: ${recipient}\n${identity}\n`, { mode: 0o600 });
+  return { identityFile, recipient };
+}
+
+/** The environment that encrypts backups to `key` and decrypts them with it. */
+export function ageEnv(key: AgeKey): Record<string, string> {
+  return { BACKUP_AGE_RECIPIENTS: key.recipient, BACKUP_AGE_IDENTITY_FILE: key.identityFile };
+}
 
 /** A unique BACKUP_PREFIX per test: tests sharing one S3 server never see each other's backups. */
 export function uniquePrefix(what: string): string {

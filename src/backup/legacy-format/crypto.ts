@@ -1,6 +1,10 @@
-// Streaming authenticated encryption for backups: AES-256-GCM in frames, so
-// neither side ever holds more than one frame, and every frame is checked
-// before a byte of it is used.
+// LEGACY: decryption of the private frame format (MTWENC1) that backups were
+// encrypted with before age (age.ts). Kept so that backups already stored
+// encrypted this way still restore with their BACKUP_ENCRYPTION_KEY; nothing
+// encrypts with it any more.
+//
+// AES-256-GCM in frames, so the reader never holds more than one frame, and
+// every frame is checked before a byte of it is used.
 //
 // Encrypted stream, version 1:
 //
@@ -17,7 +21,7 @@
 // stream cut at a frame boundary is reported as truncated, never accepted.
 // The key check (also derived with HKDF, one-way) tells "wrong key" apart
 // from "modified backup" without revealing anything about the key.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createDecipheriv, hkdfSync, timingSafeEqual } from "node:crypto";
 import { ByteReader, TruncatedError } from "./byte-reader";
 
 export const ENCRYPTION_SCHEME = "aes-256-gcm-frames-v1";
@@ -34,30 +38,6 @@ export class BackupDecryptionError extends Error {
     super(message);
     this.name = "BackupDecryptionError";
   }
-}
-
-export async function* encryptStream(source: AsyncIterable<Uint8Array>, key: Uint8Array): AsyncGenerator<Uint8Array> {
-  const streamId = new Uint8Array(randomBytes(16));
-  const keys = deriveKeys(key, streamId);
-  yield concat([MAGIC, streamId, keys.check]);
-  let pending: Uint8Array[] = [];
-  let size = 0;
-  let index = 0n;
-  for await (const chunk of source) {
-    pending.push(chunk);
-    size += chunk.length;
-    // Strictly more than a frame: whatever is left at the end becomes the final frame.
-    if (size > FRAME_SIZE) {
-      let all = concat(pending);
-      while (all.length > FRAME_SIZE) {
-        yield seal(keys.aes, streamId, index++, all.subarray(0, FRAME_SIZE), 0);
-        all = all.subarray(FRAME_SIZE);
-      }
-      pending = [all];
-      size = all.length;
-    }
-  }
-  yield seal(keys.aes, streamId, index, concat(pending), FINAL);
 }
 
 export async function* decryptStream(source: AsyncIterable<Uint8Array>, key: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -119,19 +99,6 @@ function deriveKeys(key: Uint8Array, streamId: Uint8Array): { aes: Uint8Array; c
     aes: new Uint8Array(hkdfSync("sha256", key, streamId, "minitwit backup v1 encryption", 32)),
     check: new Uint8Array(hkdfSync("sha256", key, streamId, "minitwit backup v1 key check", 16)),
   };
-}
-
-function seal(key: Uint8Array, streamId: Uint8Array, index: bigint, plain: Uint8Array, flags: number): Uint8Array {
-  const nonce = new Uint8Array(randomBytes(12));
-  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_SIZE });
-  cipher.setAAD(frameAad(streamId, index, flags, plain.length));
-  const body = concat([cipher.update(plain), cipher.final()]);
-  const head = new Uint8Array(FRAME_HEAD);
-  const view = new DataView(head.buffer);
-  view.setUint32(0, plain.length);
-  view.setUint8(4, flags);
-  head.set(nonce, 5);
-  return concat([head, body, cipher.getAuthTag()]);
 }
 
 function frameAad(streamId: Uint8Array, index: bigint, flags: number, length: number): Uint8Array {

@@ -1,5 +1,10 @@
-// The backup container: several tables' COPY data in one byte stream, which
-// the backup then gzips (and encrypts). It is line-framed with explicit
+// LEGACY: the reader of the private backup container that `minitwit backup`
+// wrote before backups became plain SQL scripts (sql-script.ts). Kept, and
+// kept small, so that backups already stored in this format still restore;
+// nothing writes it any more.
+//
+// The container: several tables' COPY data in one byte stream, which the
+// backup then gzipped (and encrypted). It is line-framed with explicit
 // lengths so the reader never has to guess where a table's data ends, and it
 // counts its own rows so a damaged or cut stream cannot pass for a backup.
 //
@@ -13,76 +18,19 @@
 //   Z <tables>\n                                    end of the backup: number of tables
 //
 // COPY text format ends every row with one "\n" (newlines inside values are
-// escaped), so counting "\n" bytes counts rows. Blocks are written at most
-// BLOCK_SIZE long; the reader refuses anything over MAX_BLOCK, so a corrupt
+// escaped), so counting "\n" bytes counts rows. The reader refuses anything over MAX_BLOCK, so a corrupt
 // length can never make it allocate more than that.
+import { countNewlines } from "../sql-script";
 import { ByteReader } from "./byte-reader";
 
-/** A foreign key: rows of `child` point at rows of `parent`. */
-export interface Reference {
-  readonly child: string;
-  readonly parent: string;
-}
-
-/**
- * The tables in an order that loads without breaking a foreign key: every
- * table after the tables it references, ties by name so the order is stable.
- * Self-references are fine (COPY checks them row by row); a cycle between
- * tables cannot be loaded table by table and is refused.
- */
-export function loadOrder(tables: readonly string[], references: readonly Reference[]): string[] {
-  const pending = new Set(tables);
-  const order: string[] = [];
-  while (pending.size > 0) {
-    const ready = [...pending]
-      .filter((t) => !references.some((r) => r.child === t && r.parent !== t && pending.has(r.parent)))
-      .sort();
-    if (ready.length === 0) throw new Error(`foreign keys form a cycle among: ${[...pending].sort().join(", ")}`);
-    for (const table of ready) {
-      order.push(table);
-      pending.delete(table);
-    }
-  }
-  return order;
-}
-
 const MAGIC = "MINITWIT-BACKUP 1";
-const BLOCK_SIZE = 256 * 1024;
 const MAX_BLOCK = 16 * 1024 * 1024;
 const MAX_LINE = 64 * 1024;
-const encoder = new TextEncoder();
-
-/** One table's data, opened only when the writer reaches it (COPYs on one connection run one at a time). */
-export interface TableSource {
-  readonly table: string;
-  readonly columns: readonly string[];
-  open(): Promise<AsyncIterable<Uint8Array>>;
-}
 
 export type ContainerEvent =
   | { readonly kind: "table"; readonly table: string; readonly columns: string[] }
   | { readonly kind: "data"; readonly bytes: Uint8Array }
   | { readonly kind: "end"; readonly table: string; readonly rows: number };
-
-/** Writes the container; `rows` receives each table's row count once its data is complete. */
-export async function* encodeContainer(
-  tables: readonly TableSource[],
-  rows: (table: string, count: number) => void,
-): AsyncGenerator<Uint8Array> {
-  yield encoder.encode(`${MAGIC}\n`);
-  for (const source of tables) {
-    yield encoder.encode(`T ${JSON.stringify({ table: source.table, columns: source.columns })}\n`);
-    let count = 0;
-    for await (const block of rebatch(await source.open(), BLOCK_SIZE)) {
-      count += countRows(block);
-      yield encoder.encode(`D ${block.length}\n`);
-      yield block;
-    }
-    yield encoder.encode(`E ${count}\n`);
-    rows(source.table, count);
-  }
-  yield encoder.encode(`Z ${tables.length}\n`);
-}
 
 /** Reads the container back, checking its framing and every table's row count. */
 export async function* decodeContainer(source: AsyncIterable<Uint8Array>): AsyncGenerator<ContainerEvent> {
@@ -121,38 +69,11 @@ export async function* decodeContainer(source: AsyncIterable<Uint8Array>): Async
       const length = number(next.slice(2), "block length");
       if (length < 1 || length > MAX_BLOCK) throw corrupt(`data block of ${length} bytes in ${table}`);
       const bytes = await reader.read(length, `data block of ${table}`);
-      count += countRows(bytes);
+      count += countNewlines(bytes);
       yield { kind: "data", bytes };
     }
     tables++;
   }
-}
-
-/** Regroups many small chunks (postgres.js yields one per row) into blocks of `size` bytes. */
-async function* rebatch(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  let block = new Uint8Array(size);
-  let used = 0;
-  for await (const chunk of source) {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(size - used, chunk.length - offset);
-      block.set(chunk.subarray(offset, offset + n), used);
-      used += n;
-      offset += n;
-      if (used === size) {
-        yield block;
-        block = new Uint8Array(size);
-        used = 0;
-      }
-    }
-  }
-  if (used > 0) yield block.subarray(0, used);
-}
-
-function countRows(bytes: Uint8Array): number {
-  let count = 0;
-  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) count++;
-  return count;
 }
 
 function tableHeader(json: string): { table: string; columns: string[] } {
