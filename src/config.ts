@@ -29,6 +29,8 @@ export interface Config {
   /** Who runs an operator command (USER), recorded with moderation changes. */
   readonly operator: string;
   readonly shutdownTimeoutMs: number;
+  /** After SIGTERM, how long to keep serving (unready, closing each connection) before stopping to listen. */
+  readonly drainDelayMs: number;
   /** Headers, CORS, allow-list, limits and production safety checks. */
   readonly security: SecuritySettings;
   /** Where backups are stored: any S3-compatible object store. */
@@ -95,6 +97,7 @@ export function loadConfig(env: Env, flags: Flags = {}): Config {
     migrate: flags["no-migrate"] !== true,
     operator: nonEmpty(env.USER) ?? nonEmpty(env.LOGNAME) ?? "unknown",
     shutdownTimeoutMs: integer(nonEmpty(env.SHUTDOWN_TIMEOUT_MS), "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    drainDelayMs: integer(nonEmpty(env.DRAIN_DELAY_MS), "DRAIN_DELAY_MS", 5_000, 0, 600_000),
     security: securitySettings(env),
     s3: s3Settings(env),
     backupPrefix: backupPrefix(nonEmpty(env.BACKUP_PREFIX)),

@@ -4,6 +4,7 @@ import { Elysia } from "elysia";
 import { simulatorApi } from "./api";
 import { assets, STYLESHEET_PATH } from "./assets";
 import type { AppDeps } from "./deps";
+import { closeConnectionsWhileDraining } from "./drain";
 import { errorMapper } from "./errors";
 import { guard } from "./guard";
 import { monitoringRoutes } from "./monitoring";
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): Apps {
   const pages = webContext(deps, sessionSecret(deps.config), STYLESHEET_PATH);
   const web = new Elysia({ name: "web-port" })
     .use(observeRequests(deps))
+    .use(closeConnectionsWhileDraining(deps.drain))
     .use(guard(deps, (path) => path.startsWith("/api/"), refusals))
     .use(monitoringRoutes(deps))
     .use(errorMapper(deps.log, (path) => path.startsWith("/api/"), pages.errorPage))
@@ -33,6 +35,7 @@ export function createApp(deps: AppDeps): Apps {
     .use(webPages(deps, pages));
   const api = new Elysia({ name: "api-port" })
     .use(observeRequests(deps))
+    .use(closeConnectionsWhileDraining(deps.drain))
     .use(guard(deps, (path) => path !== "/metrics" && path !== "/healthz" && path !== "/readyz", refusals))
     .use(monitoringRoutes(deps))
     .use(errorMapper(deps.log, () => true, pages.errorPage))

@@ -8,7 +8,8 @@
 // /healthz: the process answers HTTP (liveness; restart it when this fails).
 // /readyz: it can serve requests: the database answers and the schema is
 // current (readiness; send traffic elsewhere while this fails). A replica
-// started with --no-migrate stays unready until `minitwit migrate` has run.
+// started with --no-migrate stays unready until `minitwit migrate` has run;
+// a stopping one answers "not ready: draining" from the signal on (drain.ts).
 import { Elysia } from "elysia";
 import { ping } from "../database";
 import { pendingMigrations } from "../migrate";
@@ -33,6 +34,7 @@ export function monitoringRoutes(deps: AppDeps) {
     )
     .get("/healthz", () => new Response("ok\n", { headers: TEXT }))
     .get("/readyz", async () => {
+      if (deps.drain.draining) return new Response("not ready: draining\n", { status: 503, headers: TEXT });
       const reason = await notReadyReason(async () => {
         await ping(db);
         const pending = await pendingMigrations(db);

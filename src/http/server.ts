@@ -1,4 +1,5 @@
 // Starts MiniTwit's servers on an open database and stops them gracefully:
+// drain (keep serving, unready, closing every connection after its response),
 // stop accepting, let in-flight requests finish (bounded), flush `latest`,
 // close the database.
 import type { Config } from "../config";
@@ -8,12 +9,17 @@ import type { Logger } from "../log";
 import { createMetrics } from "../metrics";
 import { applyMigrations } from "../migrate";
 import { createApp } from "./app";
+import { Drain } from "./drain";
 
 export interface RunningServer {
   readonly webPort: number;
   readonly apiPort: number;
   readonly database: Database;
-  stop(): Promise<void>;
+  /**
+   * Stops once, whoever calls: serves on for `drainMs` while draining (0, the
+   * default for in-process callers: at once), then stops as described above.
+   */
+  stop(drainMs?: number): Promise<void>;
 }
 
 export async function startServer(config: Config, log: Logger, now?: () => number): Promise<RunningServer> {
@@ -28,8 +34,9 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
     throw err;
   }
   const latest = new LatestTracker(database.db, log);
-  const metrics = createMetrics({ database, latest, log });
-  const { web, api } = createApp({ config, database, latest, log, metrics, now });
+  const drain = new Drain();
+  const metrics = createMetrics({ database, latest, log, drain });
+  const { web, api } = createApp({ config, database, latest, log, metrics, drain, now });
   // Bun enforces these below the app: a hard cap for bodies sent without a
   // Content-Length (the guard answers the others), and a limit on how long a
   // slow or silent client may hold a connection.
@@ -41,7 +48,10 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
   log.info({ webPort, apiPort, database: database.driver, location: database.location }, "minitwit is listening");
 
   let stopping: Promise<void> | null = null;
-  const stop = async () => {
+  const stop = async (drainMs: number) => {
+    drain.begin();
+    log.info({ drainMs }, "draining: /readyz answers 503 and every response closes its connection");
+    if (drainMs > 0) await Bun.sleep(drainMs);
     const servers = [web.server, api.server].filter((s) => s != null);
     const graceful = Promise.all(servers.map((s) => s.stop(false)));
     const timedOut = await Promise.race([
@@ -60,8 +70,8 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
     webPort,
     apiPort,
     database,
-    stop: () => {
-      stopping ??= stop();
+    stop: (drainMs = 0) => {
+      stopping ??= stop(drainMs);
       return stopping;
     },
   };
