@@ -1,7 +1,7 @@
 import { type Config, DEFAULT_SIMULATOR_TOKEN } from "../config";
 import { startServer } from "../http/server";
 import { createLogger, type Logger } from "../log";
-import { type Command, DATABASE_HELP, databaseOptions } from "./command";
+import { type Command, DATABASE_HELP, databaseOptions, stopSignal } from "./command";
 
 export const serve: Command = {
   name: "serve",
@@ -37,10 +37,7 @@ RATE_LIMIT_PER_SECOND, ...), NODE_ENV.`,
     checkSimulatorToken(config, log);
     checkSessionSecret(config, log);
     const server = await startServer(config, log);
-    const signal = await new Promise<string>((resolve) => {
-      process.once("SIGTERM", () => resolve("SIGTERM"));
-      process.once("SIGINT", () => resolve("SIGINT"));
-    });
+    const signal = await stopSignal();
     log.info({ signal }, "shutting down");
     await server.stop(config.drainDelayMs);
   },
