@@ -164,7 +164,7 @@ test("SIGTERM: for DRAIN_DELAY_MS it serves on, unready, closing each connection
   expect(refused).toBe("refused");
   const sql = postgres(server.url, { max: 1, onnotice: () => {} });
   cleanups.push(() => sql.end());
-  expect(await sql`select text from messages`).toEqual([{ text: "written while draining" }]);
+  expect([...(await sql`select text from messages`)]).toEqual([{ text: "written while draining" }]);
 }, 90_000);
 
 test("SIGTERM: requests in flight complete with 2xx, new connections are refused, then exit 0", async () => {
