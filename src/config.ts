@@ -42,6 +42,8 @@ export interface ServerSettings {
   /** Peers whose X-Forwarded-For / X-Forwarded-Proto headers are believed. */
   readonly trustedProxies: readonly Cidr[];
   readonly shutdownTimeoutMs: number;
+  /** After SIGTERM, how long to keep serving (unready, closing each connection) before stopping to listen. */
+  readonly drainDelayMs: number;
   /** Headers, CORS, allow-list, limits and production safety checks. */
   readonly security: SecuritySettings;
 }
@@ -125,6 +127,7 @@ const PARSERS: { readonly [S in Section]: (env: Env, pick: Pick, flags: Flags) =
     sessionSecret: secret(env, "SESSION_SECRET"),
     trustedProxies: cidrList(nonEmpty(env.TRUSTED_PROXIES), "TRUSTED_PROXIES"),
     shutdownTimeoutMs: integer(nonEmpty(env.SHUTDOWN_TIMEOUT_MS), "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    drainDelayMs: integer(nonEmpty(env.DRAIN_DELAY_MS), "DRAIN_DELAY_MS", 5_000, 0, 600_000),
     security: securitySettings(env),
   }),
   backup: (env): BackupSettings => ({
@@ -152,6 +155,7 @@ const SECTION_KEYS: { readonly [S in Section]: readonly string[] } = {
     "sessionSecret",
     "trustedProxies",
     "shutdownTimeoutMs",
+    "drainDelayMs",
     "security",
   ] satisfies (keyof ServerSettings)[],
   backup: [

@@ -4,6 +4,7 @@
 // by the handlers that succeed; gauges are computed when scraped.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Database } from "./database";
+import type { Drain } from "./http/drain";
 import type { LatestTracker } from "./latest";
 import type { Logger } from "./log";
 import { readLatest } from "./store/latest";
@@ -21,11 +22,12 @@ export interface MetricSources {
   readonly database: Database;
   readonly latest: LatestTracker;
   readonly log: Logger;
+  readonly drain: Drain;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export function createMetrics({ database, latest, log }: MetricSources) {
+export function createMetrics({ database, latest, log, drain }: MetricSources) {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: "minitwit_" });
@@ -33,6 +35,7 @@ export function createMetrics({ database, latest, log }: MetricSources) {
   const business = businessCounters(registers);
   databaseGauges(database, log, registers);
   latestGauge(database, latest, registers);
+  drainingGauge(drain, registers);
   return {
     registry,
     ...business,
@@ -119,6 +122,19 @@ function databaseGauges(database: Database, log: Logger, registers: Registers): 
       const counts = await moderation();
       if (counts === null) return;
       for (const [action, n] of Object.entries(counts)) this.set({ action }, n);
+    },
+  });
+}
+
+function drainingGauge(drain: Drain, registers: Registers): void {
+  // 1 from SIGTERM until the process exits: a replica on its way out of the
+  // pool, so its last scrapes are not read as a replica in trouble.
+  new Gauge({
+    name: "minitwit_draining",
+    help: "1 while this replica drains before stopping (readiness failing, connections closing), else 0.",
+    registers,
+    collect() {
+      this.set(drain.draining ? 1 : 0);
     },
   });
 }

@@ -198,6 +198,18 @@ describe("secrets", () => {
     expect(res.stderr).toContain("SIMULATOR_TOKEN is the public course default");
   });
 
+  test("serve refuses to start in production on a shared database without SESSION_SECRET", async () => {
+    const res = await runMinitwit(["serve", "--port", "0", "--api-port", "0"], {
+      NODE_ENV: "production",
+      SIMULATOR_TOKEN: "bm90OnRoZS1kZWZhdWx0",
+      DATABASE_URL: "postgres://minitwit@127.0.0.1:1/minitwit",
+      DATA_DIR: "/nonexistent/should-not-be-created",
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("SESSION_SECRET is not set");
+    expect(res.stderr).toContain("the same value on every replica");
+  });
+
   test("check-allow says whether an address would pass", async () => {
     const run = (...args: string[]) =>
       runMinitwit(["check-allow", ...args], { SIMULATOR_ALLOW: "10.0.0.0/8,2001:db8::/32" });

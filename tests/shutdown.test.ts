@@ -1,8 +1,10 @@
 // Graceful shutdown of `minitwit serve` as a rolling update sees it: SIGTERM
 // arrives while requests are in flight. Each request is held inside the
 // database by a table lock this test owns, so it is provably still running
-// when the signal is sent; the lock is released only afterwards.
+// when the signal is sent; the lock is released only afterwards. The drain
+// before it (DRAIN_DELAY_MS) is tested on its own, first.
 import { afterEach, expect, test } from "bun:test";
+import { connect } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
 import { freePort, freshDatabase } from "./support/postgres";
@@ -102,8 +104,72 @@ function post(base: string, path: string, body: unknown) {
   );
 }
 
+/** One request on a raw keep-alive connection: the status line, and whether the server then closed it. */
+function rawGet(base: string, path: string): Promise<{ status: string; closedByServer: boolean }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const socket = connect(Number(port), hostname, () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: keep-alive\r\n\r\n`),
+    );
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ status: text.split("\r\n")[0] ?? "", closedByServer: false });
+    }, 1_000);
+    socket.on("data", (chunk) => {
+      text += chunk;
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve({ status: text.split("\r\n")[0] ?? "", closedByServer: true });
+    });
+  });
+}
+
+test("SIGTERM: for DRAIN_DELAY_MS it serves on, unready, closing each connection; then it stops listening", async () => {
+  const server = await spawnServe({ DRAIN_DELAY_MS: "2000" });
+  expect(await post(server.api, "/register", { username: "alice", email: "a@x", pwd: "p" })).toBe(204);
+  expect(await rawGet(server.web, "/readyz")).toEqual({ status: "HTTP/1.1 200 OK", closedByServer: false });
+
+  server.proc.kill("SIGTERM");
+  await server.logged("draining: /readyz answers 503 and every response closes its connection");
+  const drainStarted = Date.now();
+  for (const base of [server.web, server.api]) {
+    const ready = await fetch(`${base}/readyz`);
+    expect([ready.status, await ready.text(), ready.headers.get("connection")]).toEqual([
+      503,
+      "not ready: draining\n",
+      "close",
+    ]);
+  }
+  // Everything else is still served, and no connection outlives its response.
+  const write = await fetch(`${server.api}/msgs/alice`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: SIMULATOR_AUTH },
+    body: JSON.stringify({ content: "written while draining" }),
+  });
+  expect([write.status, write.headers.get("connection")]).toEqual([204, "close"]);
+  const page = await fetch(`${server.web}/public`);
+  expect([page.status, page.headers.get("connection")]).toEqual([200, "close"]);
+  expect(await rawGet(server.web, "/healthz")).toEqual({ status: "HTTP/1.1 200 OK", closedByServer: true });
+  const metrics = await (await fetch(`${server.web}/metrics`)).text();
+  expect(metrics).toContain("\nminitwit_draining 1\n");
+
+  expect(await server.exited()).toBe(0);
+  expect(Date.now() - drainStarted).toBeGreaterThanOrEqual(1_500);
+  const refused = await fetch(`${server.web}/healthz`).then(
+    () => "answered",
+    () => "refused",
+  );
+  expect(refused).toBe("refused");
+  const sql = postgres(server.url, { max: 1, onnotice: () => {} });
+  cleanups.push(() => sql.end());
+  expect([...(await sql`select text from messages`)]).toEqual([{ text: "written while draining" }]);
+}, 90_000);
+
 test("SIGTERM: requests in flight complete with 2xx, new connections are refused, then exit 0", async () => {
-  const server = await spawnServe({ SHUTDOWN_TIMEOUT_MS: "30000" });
+  const server = await spawnServe({ SHUTDOWN_TIMEOUT_MS: "30000", DRAIN_DELAY_MS: "0" });
   expect(await post(server.api, "/register", { username: "alice", email: "a@x", pwd: "p" })).toBe(204);
   const lock = await lockWrites(server.url);
 
@@ -140,7 +206,7 @@ test("SIGTERM: requests in flight complete with 2xx, new connections are refused
 }, 90_000);
 
 test("SIGTERM: requests that outlast SHUTDOWN_TIMEOUT_MS are cut off and the process still exits 0", async () => {
-  const server = await spawnServe({ SHUTDOWN_TIMEOUT_MS: "300" });
+  const server = await spawnServe({ SHUTDOWN_TIMEOUT_MS: "300", DRAIN_DELAY_MS: "0" });
   expect(await post(server.api, "/register", { username: "alice", email: "a@x", pwd: "p" })).toBe(204);
   const lock = await lockWrites(server.url);
   const stuck = post(server.api, "/msgs/alice", { content: "never stored in time" });

@@ -65,6 +65,26 @@ describe("MiniTwit", () => {
     expect(service("minitwit").healthcheck.test).toEqual(["CMD", "/usr/local/bin/minitwit", "healthcheck"]);
   });
 
+  test("stops only after its drain and its in-flight requests: stop_grace_period exceeds both", () => {
+    const app = service("minitwit");
+    const [, m = "0", s = "0"] = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(app.stop_grace_period) ?? [];
+    const graceMs = (Number(m) * 60 + Number(s)) * 1000;
+    const drainMs = Number(app.environment.DRAIN_DELAY_MS);
+    expect(drainMs).toBeGreaterThanOrEqual(2_000);
+    expect(graceMs).toBeGreaterThan(drainMs + Number(app.environment.SHUTDOWN_TIMEOUT_MS));
+  });
+
+  test("every replica has its own address in DNS (dnsrr), which the proxy resolves", async () => {
+    expect(service("minitwit").deploy.endpoint_mode).toBe("dnsrr");
+    const caddyfile = await Bun.file(join(root, "ops", "swarm", "Caddyfile")).text();
+    expect([...caddyfile.matchAll(/dynamic a (\S+) (\d+) \{/g)].map((m) => `${m[1]}:${m[2]}`)).toEqual([
+      "minitwit:5000",
+      "minitwit:5001",
+    ]);
+    const proxyNetworks = Object.keys(service("proxy").networks);
+    expect(Object.keys(service("minitwit").networks).filter((n) => proxyNetworks.includes(n))).toEqual(["frontend"]);
+  });
+
   test("trusts forwarded headers only from the proxy's subnet", () => {
     const subnet = stack.networks.frontend.ipam.config[0].subnet;
     expect(service("minitwit").environment.TRUSTED_PROXIES).toBe(subnet);

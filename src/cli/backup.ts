@@ -3,7 +3,7 @@ import { requireS3 } from "../backup/s3";
 import { checkCron, startBackupSchedule } from "../backup/schedule";
 import { UsageError } from "../errors";
 import { createLogger } from "../log";
-import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
+import { DATABASE_HELP, databaseOptions, defineCommand, stopSignal } from "./command";
 
 export const S3_HELP = `Environment (S3, any S3-compatible store):
   S3_BUCKET                 the bucket (required)
@@ -84,10 +84,7 @@ ${S3_HELP}`,
     if (typeof cron === "string") {
       const log = createLogger(config.logLevel);
       const schedule = startBackupSchedule(config, { cron, keepDays, metricsPort: metricsPort ?? 9100 }, log);
-      const signal = await new Promise<string>((resolve) => {
-        process.once("SIGTERM", () => resolve("SIGTERM"));
-        process.once("SIGINT", () => resolve("SIGINT"));
-      });
+      const signal = await stopSignal();
       log.info({ signal }, "stopping the backup schedule");
       await schedule.stop();
       return;

@@ -155,3 +155,11 @@ export const databaseOptions = {
 export const DATABASE_HELP = `  --database-url URL   Postgres to use (env DATABASE_URL); default: embedded database
   --data-dir DIR       where the embedded database lives (env DATA_DIR, default ./data)
   --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (env LOG_LEVEL)`;
+
+/** Resolves with the name of the first SIGTERM or SIGINT: how a long-running command is asked to stop. */
+export function stopSignal(): Promise<string> {
+  return new Promise<string>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+}

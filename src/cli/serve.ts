@@ -1,7 +1,7 @@
 import { type Config, DEFAULT_SIMULATOR_TOKEN } from "../config";
 import { startServer } from "../http/server";
 import { createLogger, type Logger } from "../log";
-import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
+import { DATABASE_HELP, databaseOptions, defineCommand, stopSignal } from "./command";
 
 export const serve = defineCommand({
   name: "serve",
@@ -11,7 +11,9 @@ export const serve = defineCommand({
 
 Serves the web application on PORT and the simulator API on API_PORT (and
 under /api on PORT), and /metrics on METRICS_PORT. Applies pending migrations
-first unless --no-migrate. Stops gracefully on SIGINT or SIGTERM.
+first unless --no-migrate. On SIGINT or SIGTERM it drains for DRAIN_DELAY_MS
+(/readyz answers 503, every response closes its connection), then stops
+listening and lets requests in flight finish within SHUTDOWN_TIMEOUT_MS.
 
 Options:
   --port N             web port (env PORT, default 5000)
@@ -22,8 +24,9 @@ Options:
 ${DATABASE_HELP}
 
 Environment: SIMULATOR_TOKEN(_FILE), SESSION_SECRET(_FILE), DATABASE_POOL_MAX,
-SHUTDOWN_TIMEOUT_MS, TRUSTED_PROXIES, SIMULATOR_ALLOW, CORS_ORIGINS, the limits
-(MAX_BODY_BYTES, MAX_MESSAGE_LENGTH, RATE_LIMIT_PER_SECOND, ...), NODE_ENV.`,
+DRAIN_DELAY_MS, SHUTDOWN_TIMEOUT_MS, TRUSTED_PROXIES, SIMULATOR_ALLOW,
+CORS_ORIGINS, the limits (MAX_BODY_BYTES, MAX_MESSAGE_LENGTH,
+RATE_LIMIT_PER_SECOND, ...), NODE_ENV.`,
   options: {
     ...databaseOptions,
     port: { type: "string" },
@@ -35,13 +38,11 @@ SHUTDOWN_TIMEOUT_MS, TRUSTED_PROXIES, SIMULATOR_ALLOW, CORS_ORIGINS, the limits
   async run({ config }) {
     const log = createLogger(config.logLevel);
     checkSimulatorToken(config, log);
+    checkSessionSecret(config, log);
     const server = await startServer(config, log);
-    const signal = await new Promise<string>((resolve) => {
-      process.once("SIGTERM", () => resolve("SIGTERM"));
-      process.once("SIGINT", () => resolve("SIGINT"));
-    });
+    const signal = await stopSignal();
     log.info({ signal }, "shutting down");
-    await server.stop();
+    await server.stop(config.drainDelayMs);
   },
 });
 
@@ -59,4 +60,22 @@ export function checkSimulatorToken(config: Config, log: Logger): void {
     );
   }
   log.warn("SIMULATOR_TOKEN is the public course default; anyone can use the simulator API");
+}
+
+/**
+ * Replicas on one PostgreSQL database must sign sessions with one secret: a
+ * replica that generated its own would refuse every other replica's cookies,
+ * and users would be signed out at random. In production that is a refusal
+ * to start; elsewhere a warning.
+ */
+export function checkSessionSecret(config: Config, log: Logger): void {
+  if (config.sessionSecret !== null || config.databaseUrl === null) return;
+  const why = "replicas sharing a database must share one SESSION_SECRET, or each refuses the others' session cookies";
+  if (config.security.production) {
+    throw new Error(
+      `refusing to start: SESSION_SECRET is not set, DATABASE_URL is and NODE_ENV=production; ${why}; ` +
+        "set SESSION_SECRET (or SESSION_SECRET_FILE) to the same value on every replica",
+    );
+  }
+  log.warn(`SESSION_SECRET is not set; this replica signs sessions with a secret of its own in DATA_DIR: ${why}`);
 }

@@ -5,6 +5,7 @@ import { Elysia } from "elysia";
 import { simulatorApi } from "./api";
 import { assets, STYLESHEET_PATH } from "./assets";
 import type { AppDeps } from "./deps";
+import { closeConnectionsWhileDraining } from "./drain";
 import { errorMapper } from "./errors";
 import { guard } from "./guard";
 import { metricsRoute, PROBE_PATHS, probeRoutes } from "./monitoring";
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps): Apps {
   const pages = webContext(deps, sessionSecret(deps.config), STYLESHEET_PATH);
   const web = new Elysia({ name: "web-port" })
     .use(observeRequests(deps))
+    .use(closeConnectionsWhileDraining(deps.drain))
     .use(guard(deps, (path) => path.startsWith("/api/"), refusals))
     .use(probeRoutes(deps))
     .use(errorMapper(deps.log, (path) => path.startsWith("/api/"), pages.errorPage))
@@ -35,6 +37,7 @@ export function createApp(deps: AppDeps): Apps {
     .use(webPages(deps, pages));
   const api = new Elysia({ name: "api-port" })
     .use(observeRequests(deps))
+    .use(closeConnectionsWhileDraining(deps.drain))
     .use(guard(deps, (path) => !PROBE_PATHS.includes(path), refusals))
     .use(probeRoutes(deps))
     .use(errorMapper(deps.log, () => true, pages.errorPage))

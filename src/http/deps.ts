@@ -4,6 +4,7 @@ import type { Database } from "../database";
 import type { LatestTracker } from "../latest";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
+import type { Drain } from "./drain";
 
 export interface AppDeps {
   readonly config: Config;
@@ -12,6 +13,8 @@ export interface AppDeps {
   readonly log: Logger;
   /** The process's Prometheus registry and the counters handlers increment. */
   readonly metrics: Metrics;
+  /** Set when the replica is stopping: /readyz fails and connections close. */
+  readonly drain: Drain;
   /** Current time in unix seconds; replaceable in tests. */
   readonly now?: () => number;
 }

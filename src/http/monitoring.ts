@@ -12,6 +12,7 @@
 // Each answers on its exact path only: Elysia would also route `/readyz/`
 // (and a client's `/readyz/.`) here, and a proxy that blocks exact paths
 // would let those through.
+// A stopping replica answers "not ready: draining" from the signal on (drain.ts).
 import { Elysia } from "elysia";
 import { ping } from "../database";
 import { HttpError } from "../errors";
@@ -53,6 +54,7 @@ export function probeRoutes(deps: AppDeps) {
     .get(
       "/readyz",
       async () => {
+        if (deps.drain.draining) return new Response("not ready: draining\n", { status: 503, headers: TEXT });
         const reason = await notReadyReason(async () => {
           await ping(db);
           const pending = await pendingMigrations(db);

@@ -1,4 +1,5 @@
 // Starts MiniTwit's servers on an open database and stops them gracefully:
+// drain (keep serving, unready, closing every connection after its response),
 // stop accepting, let in-flight requests finish (bounded), flush `latest`,
 // close the database.
 import type { Config } from "../config";
@@ -8,13 +9,18 @@ import type { Logger } from "../log";
 import { createMetrics } from "../metrics";
 import { applyMigrations } from "../migrate";
 import { createApp } from "./app";
+import { Drain } from "./drain";
 
 export interface RunningServer {
   readonly webPort: number;
   readonly apiPort: number;
   readonly metricsPort: number;
   readonly database: Database;
-  stop(): Promise<void>;
+  /**
+   * Stops once, whoever calls: serves on for `drainMs` while draining (0, the
+   * default for in-process callers: at once), then stops as described above.
+   */
+  stop(drainMs?: number): Promise<void>;
 }
 
 export async function startServer(config: Config, log: Logger, now?: () => number): Promise<RunningServer> {
@@ -29,8 +35,9 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
     throw err;
   }
   const latest = new LatestTracker(database.db, log);
-  const metrics = createMetrics({ database, latest, log });
-  const { web, api, metrics: scrape } = createApp({ config, database, latest, log, metrics, now });
+  const drain = new Drain();
+  const metrics = createMetrics({ database, latest, log, drain });
+  const { web, api, metrics: scrape } = createApp({ config, database, latest, log, metrics, drain, now });
   // The app answers oversize bodies itself, with its headers (the guard by
   // Content-Length, the body parser while reading), so Bun's own cap is set
   // out of reach; bodies no route reads are discarded, not kept. Bun limits
@@ -48,7 +55,10 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
   );
 
   let stopping: Promise<void> | null = null;
-  const stop = async () => {
+  const stop = async (drainMs: number) => {
+    drain.begin();
+    log.info({ drainMs }, "draining: /readyz answers 503 and every response closes its connection");
+    if (drainMs > 0) await Bun.sleep(drainMs);
     const servers = [web.server, api.server, scrape.server].filter((s) => s != null);
     const graceful = Promise.all(servers.map((s) => s.stop(false)));
     const timedOut = await Promise.race([
@@ -68,8 +78,8 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
     apiPort,
     metricsPort,
     database,
-    stop: () => {
-      stopping ??= stop();
+    stop: (drainMs = 0) => {
+      stopping ??= stop(drainMs);
       return stopping;
     },
   };
