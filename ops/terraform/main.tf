@@ -122,9 +122,14 @@ resource "digitalocean_spaces_bucket" "backups" {
     enabled = false
   }
 
+  # Only the logical backups (BACKUP_PREFIX "minitwit"). pgBackRest's
+  # repository under pgbackrest/ expires its own files, and keeps some for
+  # good: archive.info is written once, when the stanza is created, and
+  # deleting it would stop WAL archiving.
   lifecycle_rule {
     id      = "expire-old-backups"
     enabled = true
+    prefix  = "minitwit/"
 
     expiration {
       days = var.backup_expiry_days

@@ -49,7 +49,7 @@ variable "backup_bucket" {
 }
 
 variable "backup_expiry_days" {
-  description = "Spaces deletes backups older than this, a safety net behind `minitwit backup --keep-days 14`."
+  description = "Spaces deletes logical backups (under minitwit/) older than this, a safety net behind `minitwit backup --keep-days 14`; pgBackRest's files are left alone."
   type        = number
   default     = 30
 }
