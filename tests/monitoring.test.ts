@@ -29,6 +29,20 @@ const EXPORTED_ELSEWHERE: Record<string, string> = {
   node_filesystem_size_bytes: "node-exporter, on every node",
   minitwit_backup_last_success_timestamp_seconds: "the backup job (src/backup/schedule.ts)",
   minitwit_backup_last_size_bytes: "the backup job (src/backup/schedule.ts)",
+  // postgres_exporter v0.20.1 (collector/*.go and exporter/postgres_exporter.go)
+  pg_up: "postgres_exporter: whether it reached PostgreSQL",
+  pg_stat_archiver_archived_count: "postgres_exporter, stat_archiver collector",
+  pg_stat_archiver_failed_count: "postgres_exporter, stat_archiver collector",
+  pg_stat_archiver_last_archive_age: "postgres_exporter, stat_archiver collector",
+  pg_stat_database_tup_inserted: "postgres_exporter, stat_database collector",
+  pg_stat_database_tup_updated: "postgres_exporter, stat_database collector",
+  pg_stat_database_tup_deleted: "postgres_exporter, stat_database collector",
+  pg_replication_slots_pg_wal_lsn_diff: "postgres_exporter, replication_slots collector",
+  pg_stat_activity_count: "postgres_exporter, stat_activity collector",
+  pg_settings_max_connections: "postgres_exporter, settings collector",
+  pg_wal_size_bytes: "postgres_exporter, wal collector",
+  pgbackrest_backup_last_completion_timestamp_seconds:
+    "ops/postgres/pgbackrest-metrics.sh, through node-exporter's textfile collector (tests/pitr.test.ts runs it)",
 };
 
 function tool(args: string[], cwd = monitoring) {

@@ -3,7 +3,7 @@
 // as Swarm secrets, log rotation everywhere, immutable image tags, and the
 // service names the monitoring configuration expects.
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
@@ -228,4 +228,58 @@ test("the proxy's Caddyfile is valid", () => {
     );
     expect(routes.indexOf('"status_code":404')).toBeLessThan(routes.indexOf('"reverse_proxy"'));
   }
+});
+
+describe("PostgreSQL archives its WAL with pgBackRest (ops/postgres)", () => {
+  const settings = (): string[] => {
+    const pg = service("postgres");
+    return pg.command.filter((_: string, i: number) => pg.command[i - 1] === "-c");
+  };
+  const pgbackrestConf = () => readFileSync(join(root, "ops", "postgres", "pgbackrest.conf"), "utf8");
+
+  test("the server pushes every segment through pgBackRest, at least every 60 s", () => {
+    expect(settings()).toEqual(
+      expect.arrayContaining([
+        "archive_mode=on",
+        "archive_command=pgbackrest --stanza=minitwit archive-push %p",
+        "archive_timeout=60",
+      ]),
+    );
+    // The stanza the server archives to is the one the configuration defines.
+    expect(pgbackrestConf()).toContain("\n[minitwit]\n");
+    expect(pgbackrestConf()).toMatch(/^archive-async=y$/m);
+    expect(pgbackrestConf()).toMatch(/^repo1-cipher-type=aes-256-cbc$/m);
+  });
+
+  test("one image, built from ops/postgres, serves the database and its backups, with its own version", () => {
+    expect(service("postgres").image).toBe("ghcr.io/example/minitwit-postgres:17.6-pgbackrest-1");
+    expect(service("pgbackrest").image).toBe(service("postgres").image);
+    expect(existsSync(join(root, "ops", "postgres", "Dockerfile"))).toBe(true);
+  });
+
+  test("the scheduled backups run on the database's node, with its data and socket volumes", () => {
+    const [pg, backrest] = [service("postgres"), service("pgbackrest")];
+    expect(backrest.command).toEqual(["pgbackrest-schedule"]);
+    expect(backrest.deploy.placement.constraints).toEqual(pg.deploy.placement.constraints);
+    const mounts = (svc: Yaml) => svc.volumes.map((v: Yaml) => `${v.source}:${v.target}`);
+    for (const mount of ["postgres-data:/var/lib/postgresql/data", "postgres-socket:/var/run/postgresql"]) {
+      expect(mounts(pg)).toContain(mount);
+      expect(mounts(backrest)).toContain(mount);
+    }
+  });
+
+  test("node-exporter reads the backup metrics the pgbackrest service writes", () => {
+    const dir = service("pgbackrest").environment.METRICS_DIR;
+    const exporter = service("node-exporter");
+    expect(exporter.command).toContain(`--collector.textfile.directory=${dir}`);
+    const source = (svc: Yaml) => svc.volumes.find((v: Yaml) => v.target === dir)?.source;
+    expect(source(exporter)).toBe(source(service("pgbackrest")));
+    expect(source(exporter)).toBeDefined();
+  });
+
+  test("postgres_exporter reaches PostgreSQL on the backend and Prometheus on the monitoring network", () => {
+    const exporter = service("postgres-exporter");
+    expect(Object.keys(exporter.networks).sort()).toEqual(["backend", "monitoring"]);
+    expect(exporter.environment.DATA_SOURCE_PASS_FILE).toBe("/run/secrets/db_password");
+  });
 });

@@ -127,9 +127,14 @@ resource "digitalocean_spaces_bucket" "backups" {
   # it must expire only what retention would long have deleted. Keep
   # backup_expiry_days well above --keep-days plus the longest time the
   # backup service may be down, or a stalled service ends with no backup.
+  # Only the logical backups (BACKUP_PREFIX "minitwit"). pgBackRest's
+  # repository under pgbackrest/ expires its own files, and keeps some for
+  # good: archive.info is written once, when the stanza is created, and
+  # deleting it would stop WAL archiving.
   lifecycle_rule {
     id      = "expire-old-backups"
     enabled = true
+    prefix  = "minitwit/"
 
     expiration {
       days = var.backup_expiry_days

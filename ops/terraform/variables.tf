@@ -49,7 +49,7 @@ variable "backup_bucket" {
 }
 
 variable "backup_expiry_days" {
-  description = "Spaces deletes backups older than this, a safety net behind `minitwit backup --keep-days 14`; it cannot spare the newest backup, so keep it well above --keep-days."
+  description = "Spaces deletes logical backups (under minitwit/) older than this, a safety net behind `minitwit backup --keep-days 14`; it cannot spare the newest backup, so keep it well above --keep-days; pgBackRest's files are left alone."
   type        = number
   default     = 30
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The pgbackrest service's loop: a full backup on Sundays and a differential
+# one on the other days, at BACKUP_HOUR_UTC (default 1, two hours before the
+# logical `minitwit backup`), and the repository's state as metrics
+# (pgbackrest-metrics) every 5 minutes. It runs next to PostgreSQL on the
+# database node because pgBackRest copies the data directory's files and
+# needs the server's socket; the WAL is pushed by the server itself.
+#
+# Whether today's backup is due is read from the repository, so a restarted
+# service neither skips nor repeats one.
+set -uo pipefail
+
+stanza=${PGBACKREST_STANZA:-minitwit}
+hour=${BACKUP_HOUR_UTC:-1}
+
+log() { printf '{"time":"%s","msg":"%s"}\n' "$(date -u +%FT%TZ)" "$*"; }
+
+until pg_isready -q -h /var/run/postgresql; do
+  log "waiting for PostgreSQL"
+  sleep 5
+done
+# Creates the stanza on first start; does nothing when it exists and matches.
+pgbackrest --stanza="$stanza" stanza-create || log "stanza-create failed; retrying at the next tick"
+
+newest_backup_day() {
+  pgbackrest --stanza="$stanza" --output=json info |
+    jq -r '[.[0].backup[]?.timestamp.stop] | max // 0 | strftime("%Y-%m-%d")'
+}
+
+while true; do
+  if ((10#$(date -u +%H) >= hour)) && [[ $(newest_backup_day) != "$(date -u +%F)" ]]; then
+    type="diff"
+    [[ $(date -u +%u) == 7 ]] && type=full
+    log "pgbackrest backup --type=$type started"
+    # Without a full backup to build on, pgBackRest takes a full one.
+    if pgbackrest --stanza="$stanza" backup --type="$type"; then
+      log "pgbackrest backup --type=$type finished"
+    else
+      log "pgbackrest backup --type=$type failed; retrying at the next tick"
+    fi
+  fi
+  pgbackrest-metrics || log "pgbackrest-metrics failed"
+  sleep 300
+done
