@@ -19,7 +19,7 @@ afterEach(async () => {
 /** `minitwit serve` as its own process, with its stdout read line by line. */
 async function spawnServe(env: Record<string, string>) {
   const url = await freshDatabase();
-  const [web, api] = [await freePort(), await freePort()];
+  const [web, api, metrics] = [await freePort(), await freePort(), await freePort()];
   const proc = Bun.spawn(["bun", "src/main.ts", "serve"], {
     cwd: root,
     env: {
@@ -28,7 +28,7 @@ async function spawnServe(env: Record<string, string>) {
       DATABASE_URL: url,
       PORT: String(web),
       API_PORT: String(api),
-      METRICS_PORT: "0",
+      METRICS_PORT: String(metrics),
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
       ...env,
@@ -56,7 +56,16 @@ async function spawnServe(env: Record<string, string>) {
     await read;
     return code;
   };
-  return { proc, exited, url, lines, logged, api: `http://127.0.0.1:${api}`, web: `http://127.0.0.1:${web}` };
+  return {
+    proc,
+    exited,
+    url,
+    lines,
+    logged,
+    api: `http://127.0.0.1:${api}`,
+    web: `http://127.0.0.1:${web}`,
+    metrics: `http://127.0.0.1:${metrics}`,
+  };
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string, limitMs = 30_000) {
@@ -153,8 +162,8 @@ test("SIGTERM: for DRAIN_DELAY_MS it serves on, unready, closing each connection
   const page = await fetch(`${server.web}/public`);
   expect([page.status, page.headers.get("connection")]).toEqual([200, "close"]);
   expect(await rawGet(server.web, "/healthz")).toEqual({ status: "HTTP/1.1 200 OK", closedByServer: true });
-  const metrics = await (await fetch(`${server.web}/metrics`)).text();
-  expect(metrics).toContain("\nminitwit_draining 1\n");
+  const scraped = await (await fetch(`${server.metrics}/metrics`)).text();
+  expect(scraped).toContain("\nminitwit_draining 1\n");
 
   expect(await server.exited()).toBe(0);
   expect(Date.now() - drainStarted).toBeGreaterThanOrEqual(1_500);
