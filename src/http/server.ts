@@ -34,8 +34,17 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
   // Content-Length (the guard answers the others), and a limit on how long a
   // slow or silent client may hold a connection.
   const limits = { maxRequestBodySize: config.security.maxBodyBytes * 2, idleTimeout: config.security.idleTimeoutS };
-  web.listen({ port: config.port, hostname: config.host, ...limits });
-  api.listen({ port: config.apiPort, hostname: config.host, ...limits });
+  // Elysia turns SO_REUSEPORT on by default: a second MiniTwit on the same
+  // port would start silently and take half of the connections.
+  const options = { hostname: config.host, reusePort: false, ...limits };
+  try {
+    explainPortInUse(config.port, "--port", () => web.listen({ ...options, port: config.port }));
+    explainPortInUse(config.apiPort, "--api-port", () => api.listen({ ...options, port: config.apiPort }));
+  } catch (err) {
+    await Promise.all([web.server, api.server].map((s) => s?.stop(true)));
+    await database.close();
+    throw err;
+  }
   const webPort = web.server?.port ?? config.port;
   const apiPort = api.server?.port ?? config.apiPort;
   log.info({ webPort, apiPort, database: database.driver, location: database.location }, "minitwit is listening");
@@ -65,4 +74,16 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
       return stopping;
     },
   };
+}
+
+/** Runs `listen`, turning "address in use" into an error that names the port. */
+function explainPortInUse(port: number, flag: string, listen: () => unknown): void {
+  try {
+    listen();
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== "EADDRINUSE") throw err;
+    throw new Error(`port ${port} is already in use; stop what listens there, or choose another with ${flag}`, {
+      cause: err,
+    });
+  }
 }
