@@ -10,7 +10,9 @@ export const serve: Command = {
 
 Serves the web application on PORT and the simulator API on API_PORT (and
 under /api on PORT). Applies pending migrations first unless --no-migrate.
-Stops gracefully on SIGINT or SIGTERM.
+Stops gracefully on SIGINT or SIGTERM. Holds the embedded database (DATA_DIR)
+for itself while it runs: stop it before running another command on it.
+A port in use is an error, never shared.
 
 Options:
   --port N             web port (env PORT, default 5000)
