@@ -15,6 +15,7 @@ import postgres from "postgres";
 import * as schema from "../db/schema";
 import type { Config } from "./config";
 import { redactUrl } from "./config";
+import { lockDataDir } from "./data-dir-lock";
 import type { Logger } from "./log";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -31,7 +32,7 @@ export interface Database {
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.databaseUrl !== null) return openPostgres(config.databaseUrl, config.dbPoolMax, log);
-  return openPglite(join(config.dataDir, "pglite"));
+  return openPglite(config.dataDir);
 }
 
 /**
@@ -73,29 +74,47 @@ function openPostgres(url: string, max: number, log: Logger): Database {
   };
 }
 
-async function openPglite(dir: string): Promise<Database> {
+/**
+ * PGlite in DATA_DIR/pglite, for this process alone: the directory is locked
+ * first (see data-dir-lock.ts), and released only once PGlite has closed.
+ */
+async function openPglite(dataDir: string): Promise<Database> {
+  const lock = lockDataDir(dataDir);
+  try {
+    const client = await createPglite(join(dataDir, "pglite"));
+    const { drizzle: drizzlePglite } = await import("drizzle-orm/pglite");
+    return {
+      db: drizzlePglite(client, { schema }) as unknown as Db,
+      driver: "pglite",
+      location: join(dataDir, "pglite"),
+      poolStats: () => ({ size: 1, idle: 1 }),
+      close: async () => {
+        try {
+          await client.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function createPglite(dir: string) {
   mkdirSync(dir, { recursive: true });
-  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
-    import("@electric-sql/pglite"),
-    import("drizzle-orm/pglite"),
-  ]);
+  const { PGlite } = await import("@electric-sql/pglite");
   const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
     WebAssembly.compile(await Bun.file(pgliteWasmPath).arrayBuffer()),
     WebAssembly.compile(await Bun.file(initdbWasmPath).arrayBuffer()),
   ]);
-  const client = await PGlite.create({
+  return PGlite.create({
     dataDir: dir,
     pgliteWasmModule,
     initdbWasmModule,
     fsBundle: Bun.file(fsBundlePath),
   });
-  return {
-    db: drizzlePglite(client, { schema }) as unknown as Db,
-    driver: "pglite",
-    location: dir,
-    poolStats: () => ({ size: 1, idle: 1 }),
-    close: () => client.close(),
-  };
 }
 
 // Connection-level failures: the database is down, restarting or

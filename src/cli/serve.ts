@@ -14,6 +14,8 @@ under /api on PORT), and /metrics on METRICS_PORT. Applies pending migrations
 first unless --no-migrate. On SIGINT or SIGTERM it drains for DRAIN_DELAY_MS
 (/readyz answers 503, every response closes its connection), then stops
 listening and lets requests in flight finish within SHUTDOWN_TIMEOUT_MS.
+Holds the embedded database (DATA_DIR) for itself while it runs: stop it
+before running another command on it. A port in use is an error, never shared.
 
 Options:
   --port N             web port (env PORT, default 5000)

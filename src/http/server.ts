@@ -8,7 +8,7 @@ import { LatestTracker } from "../latest";
 import type { Logger } from "../log";
 import { createMetrics } from "../metrics";
 import { applyMigrations } from "../migrate";
-import { createApp } from "./app";
+import { type Apps, createApp } from "./app";
 import { Drain } from "./drain";
 
 export interface RunningServer {
@@ -38,14 +38,7 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
   const drain = new Drain();
   const metrics = createMetrics({ database, latest, log, drain });
   const { web, api, metrics: scrape } = createApp({ config, database, latest, log, metrics, drain, now });
-  // The app answers oversize bodies itself, with its headers (the guard by
-  // Content-Length, the body parser while reading), so Bun's own cap is set
-  // out of reach; bodies no route reads are discarded, not kept. Bun limits
-  // how long a slow or silent client may hold a connection.
-  const limits = { maxRequestBodySize: Number.MAX_SAFE_INTEGER, idleTimeout: config.security.idleTimeoutS };
-  web.listen({ port: config.port, hostname: config.host, ...limits });
-  api.listen({ port: config.apiPort, hostname: config.host, ...limits });
-  scrape.listen({ port: config.metricsPort, hostname: config.host, ...limits });
+  await listenAll(config, { web, api, metrics: scrape }, database);
   const webPort = web.server?.port ?? config.port;
   const apiPort = api.server?.port ?? config.apiPort;
   const metricsPort = scrape.server?.port ?? config.metricsPort;
@@ -83,4 +76,47 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
       return stopping;
     },
   };
+}
+
+/** Runs `listen`, turning "address in use" into an error that names the port. */
+function explainPortInUse(port: number, flag: string, listen: () => unknown): void {
+  try {
+    listen();
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== "EADDRINUSE") throw err;
+    throw new Error(`port ${port} is already in use; stop what listens there, or choose another with ${flag}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Listens on the web, API and metrics ports; if any is taken, stops what did
+ * start and closes the database (releasing the embedded one) before throwing.
+ */
+async function listenAll(config: Config, apps: Apps, database: Database): Promise<void> {
+  const { web, api, metrics: scrape } = apps;
+  // The app answers oversize bodies itself, with its headers (the guard by
+  // Content-Length, the body parser while reading), so Bun's own cap is set
+  // out of reach; bodies no route reads are discarded, not kept. Bun limits
+  // how long a slow or silent client may hold a connection. Elysia turns
+  // SO_REUSEPORT on by default: a second MiniTwit on the same port would
+  // start silently and take half of the connections.
+  const options = {
+    hostname: config.host,
+    reusePort: false,
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    idleTimeout: config.security.idleTimeoutS,
+  };
+  try {
+    explainPortInUse(config.port, "--port", () => web.listen({ ...options, port: config.port }));
+    explainPortInUse(config.apiPort, "--api-port", () => api.listen({ ...options, port: config.apiPort }));
+    explainPortInUse(config.metricsPort, "--metrics-port", () =>
+      scrape.listen({ ...options, port: config.metricsPort }),
+    );
+  } catch (err) {
+    await Promise.all([web.server, api.server, scrape.server].map((s) => s?.stop(true)));
+    await database.close();
+    throw err;
+  }
 }
