@@ -56,7 +56,7 @@ export function authPages(deps: AppDeps, web: WebContext) {
         // Legacy hashes (imported databases) become argon2id at first sign-in.
         if (needsRehash(user.pwHash)) await updatePasswordHash(db, user.userId, await hashPassword(password));
         const secure = isHttps(server, request, trusted);
-        web.signIn(cookie, user.userId, secure);
+        await web.signIn(cookie, user.userId, secure);
         web.flash(cookie, "You were logged in", secure);
         return redirect("/", 302);
       },
@@ -79,8 +79,8 @@ export function authPages(deps: AppDeps, web: WebContext) {
       },
       { body: registerForm },
     )
-    .get("/logout", ({ cookie, request, server, redirect }) => {
-      web.signOut(cookie);
+    .get("/logout", async ({ cookie, request, server, redirect }) => {
+      await web.signOut(cookie);
       web.flash(cookie, "You were logged out", isHttps(server, request, trusted));
       return redirect("/public", 302);
     });
