@@ -108,3 +108,40 @@ describe("sign-in throttling over HTTP", () => {
     expect(locked.body).toContain("Too many failed sign-ins. Try again in");
   }, 60_000);
 });
+
+describe("sign-in timing", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Each attempt from its own address, so no throttle delay mixes into the timings.
+    server = await startTestServer("postgres", { TRUSTED_PROXIES: "127.0.0.1/32" });
+    for (let i = 0; i < 3; i++) await webClient(server.web).register(`known${i}`);
+  });
+  afterAll(() => server.stop());
+
+  const timed = async (username: string, address: string) => {
+    const started = performance.now();
+    const res = await webClient(server.web).post(
+      "/login",
+      { username, password: "not-the-password" },
+      { "x-forwarded-for": address },
+    );
+    const ms = performance.now() - started;
+    return { ms, error: errorOf(res.body) };
+  };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+  test("an unknown username takes about as long as a known one with a wrong password", async () => {
+    const unknown: number[] = [];
+    const known: number[] = [];
+    // Interleaved, so a busy moment of the machine slows both alike.
+    for (let i = 0; i < 6; i++) {
+      const u = await timed(`nobody${i}`, `10.9.0.${i}`);
+      const k = await timed(`known${i % 3}`, `10.9.1.${i}`);
+      expect([u.error, k.error]).toEqual(["Invalid username", "Invalid password"]);
+      unknown.push(u.ms);
+      known.push(k.ms);
+    }
+    // Without a hash check the unknown name answers several times faster.
+    expect(median(unknown)).toBeGreaterThan(0.5 * median(known));
+  }, 60_000);
+});

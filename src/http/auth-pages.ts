@@ -4,7 +4,7 @@ import { Elysia, t } from "elysia";
 import { LoginPage, RegisterPage } from "../../views/forms";
 import { signUp } from "../accounts";
 import { HttpError } from "../errors";
-import { hashPassword, needsRehash, verifyPassword } from "../passwords";
+import { hashPassword, needsRehash, verifyPassword, verifyUnknownUser } from "../passwords";
 import { updatePasswordHash, userByName } from "../store/users";
 import type { AppDeps } from "./deps";
 import { fieldSchemas } from "./fields";
@@ -46,7 +46,8 @@ export function authPages(deps: AppDeps, web: WebContext) {
         if (verdict.delayMs > 0) await Bun.sleep(verdict.delayMs);
         const user = await userByName(db, username);
         const password = body.password ?? "";
-        const matches = user !== null && (await verifyPassword(user.pwHash, password));
+        // An unknown name costs a hash check too, so the answer's timing does not tell which names exist.
+        const matches = user === null ? await verifyUnknownUser(password) : await verifyPassword(user.pwHash, password);
         if (user === null || !matches) {
           set.status = 200;
           const error = user === null ? "Invalid username" : "Invalid password";
