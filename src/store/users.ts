@@ -18,21 +18,9 @@ const byName = preparedPer((db) =>
     .where(eq(users.username, sql.placeholder("username")))
     .prepare("user_by_name"),
 );
-const byId = preparedPer((db) =>
-  db
-    .select()
-    .from(users)
-    .where(eq(users.userId, sql.placeholder("userId")))
-    .prepare("user_by_id"),
-);
 
 export async function userByName(db: Db, username: string): Promise<User | null> {
   const [user] = await byName(db).execute({ username });
-  return user ?? null;
-}
-
-export async function userById(db: Db, userId: number): Promise<User | null> {
-  const [user] = await byId(db).execute({ userId });
   return user ?? null;
 }
 
