@@ -20,7 +20,8 @@ import {
   timelineByUsername,
   userTimeline,
 } from "../src/store/messages";
-import { userById, userByName } from "../src/store/users";
+import { sessionUser } from "../src/store/sessions";
+import { userByName } from "../src/store/users";
 import { type BenchPostgres, seededDatabase, startBenchPostgres } from "./harness";
 import { pickSubjects } from "./subjects";
 
@@ -74,7 +75,7 @@ export async function runExplain(options: ExplainOptions): Promise<void> {
       ["GET /<user> signed in: the follow box", () => isFollowing(db, reader.userId, s.author.userId), false],
       ["GET /msgs/<user>?no=100", () => timelineByUsername(db, s.author.username, 100), false],
       ["GET /fllws/<user>?no=100", () => followingNames(db, reader.username, 100), false],
-      ["GET / signed in: the viewer", () => userById(db, reader.userId), false],
+      ["GET / signed in: the viewer (session joined to its user)", () => sessionUser(db, "no-such-session", 0), false],
       [
         `GET / (my timeline, ${reader.follows} follows, page 1)`,
         () => homeTimeline(db, reader.userId, { limit: 30 }),

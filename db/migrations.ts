@@ -6,6 +6,7 @@
 import m0000 from "./migrations/0000_init.sql" with { type: "text" };
 import m0001 from "./migrations/0001_moderation_events.sql" with { type: "text" };
 import m0002 from "./migrations/0002_flagged_messages.sql" with { type: "text" };
+import m0003 from "./migrations/0003_sessions_and_signin_attempts.sql" with { type: "text" };
 import m0004 from "./migrations/0004_username_case_insensitive.sql" with { type: "text" };
 import journal from "./migrations/meta/_journal.json";
 
@@ -13,6 +14,7 @@ const embedded: Record<string, string> = {
   "0000_init": m0000,
   "0001_moderation_events": m0001,
   "0002_flagged_messages": m0002,
+  "0003_sessions_and_signin_attempts": m0003,
   "0004_username_case_insensitive": m0004,
 };
 

@@ -91,3 +91,41 @@ export const moderationEvents = pgTable("moderation_events", {
   operator: text("operator").notNull(),
   at: bigint("at", { mode: "number" }).notNull(),
 });
+
+// Web sign-ins. The cookie carries a random session id; only its SHA-256
+// is stored, so a copy of this table signs nobody in. Signing out deletes
+// the row, which ends the session on every replica at once.
+export const sessions = pgTable(
+  "sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.userId, { onDelete: "cascade" }),
+    // Unix seconds.
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    // Purging expired sessions, a bounded batch at a time.
+    index("sessions_expires_idx").on(t.expiresAt),
+    // Deleting a user's sessions (cascade), without reading the table.
+    index("sessions_user_idx").on(t.userId),
+  ],
+);
+
+// Sign-in attempts per username (`u:` keys) and per client address (`a:`
+// keys), shared by all replicas. Times are unix milliseconds; a row stops
+// mattering at `expires_at` (its window's end, or its lock's if later).
+export const signinAttempts = pgTable(
+  "signin_attempts",
+  {
+    key: text("key").primaryKey(),
+    attempts: integer("attempts").notNull(),
+    // The count at which the key locks; an attempt counted above it was refused.
+    lockAfter: integer("lock_after").notNull(),
+    lockedUntil: bigint("locked_until", { mode: "number" }).notNull(),
+    expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
+  },
+  (t) => [index("signin_attempts_expires_idx").on(t.expiresAt)],
+);

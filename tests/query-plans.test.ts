@@ -14,6 +14,7 @@ import { type Db, POSTGRES_SESSION_SETTINGS } from "../src/database";
 import { applyMigrations } from "../src/migrate";
 import { publicTimeline, userTimeline } from "../src/store/messages";
 import { listMessages } from "../src/store/moderation";
+import { sessionUser } from "../src/store/sessions";
 import { freshDatabase } from "./support/postgres";
 
 let recorder: postgres.Sql;
@@ -108,4 +109,16 @@ test("a moderator's listing of one author reads that author's slices of the two 
   expect(listed.every((m) => m.author === "author6")).toBe(true);
   const flaggedOnly = await listMessages(db, { username: "author6", flaggedOnly: true, limit: 10 });
   expect(flaggedOnly.map((m) => m.messageId)).toEqual(listed.filter((m) => m.flagged).map((m) => m.messageId));
+});
+
+test("a signed-in page finds its viewer with one statement through the sessions' primary key", async () => {
+  await recorder`insert into sessions (id_hash, user_id, created_at, expires_at)
+                 select 'hash' || g, 1 + g % 6, 0, 4000000000 from generate_series(1, 20000) g`;
+  await recorder`vacuum analyze sessions`;
+  const text = await plan(() => sessionUser(db, "hash777", 1_800_000_000));
+  expect(text).toContain("sessions_pkey");
+  expect(text).not.toContain("Seq Scan on sessions");
+  expect(text).toContain("users_pkey");
+  // Two index probes: a few pages, whatever the number of sessions.
+  expect(sharedBuffers(text)).toBeLessThan(10);
 });

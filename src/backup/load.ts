@@ -15,7 +15,8 @@ import { type Decryption, decodePayload } from "./payload";
 import type { ScriptEvent } from "./sql-script-reader";
 
 /** Tables whose rows do not count as "the target holds data". */
-export const NON_DATA_TABLES = new Set(["schema_migrations", "latest"]);
+// signin_attempts holds only throttle counters that expire within minutes.
+export const NON_DATA_TABLES = new Set(["schema_migrations", "latest", "signin_attempts"]);
 
 export interface LoadInput {
   readonly source: AsyncIterable<Uint8Array>;

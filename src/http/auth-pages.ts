@@ -4,7 +4,7 @@ import { Elysia, t } from "elysia";
 import { LoginPage, RegisterPage } from "../../views/forms";
 import { signUp } from "../accounts";
 import { HttpError } from "../errors";
-import { hashPassword, needsRehash, verifyPassword } from "../passwords";
+import { hashPassword, needsRehash, verifyPassword, verifyUnknownUser } from "../passwords";
 import { updatePasswordHash, userByName } from "../store/users";
 import type { AppDeps } from "./deps";
 import { fieldSchemas } from "./fields";
@@ -12,8 +12,9 @@ import { clientAddress, isHttps } from "./request-origin";
 import { SignInThrottle } from "./signin-throttle";
 import { htmlResponses, type WebContext } from "./web-context";
 
-export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInThrottle()) {
+export function authPages(deps: AppDeps, web: WebContext) {
   const { db } = deps.database;
+  const throttle = new SignInThrottle(db);
   const trusted = deps.config.trustedProxies;
   const field = fieldSchemas(deps.config.security);
   const loginForm = t.Object({ username: t.Optional(field.username), password: t.Optional(field.password) });
@@ -37,7 +38,7 @@ export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInT
         if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
         const username = body.username ?? "";
         const address = clientAddress(server, request, trusted);
-        const verdict = throttle.check(username, address);
+        const verdict = await throttle.attempt(username, address);
         if ("retryAfterS" in verdict) {
           set.headers["retry-after"] = String(verdict.retryAfterS);
           throw new HttpError(429, `Too many failed sign-ins. Try again in ${verdict.retryAfterS} seconds.`);
@@ -45,22 +46,18 @@ export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInT
         if (verdict.delayMs > 0) await Bun.sleep(verdict.delayMs);
         const user = await userByName(db, username);
         const password = body.password ?? "";
-        const error =
-          user === null
-            ? "Invalid username"
-            : (await verifyPassword(user.pwHash, password))
-              ? null
-              : "Invalid password";
-        if (user === null || error !== null) {
-          throttle.failed(username, address);
+        // An unknown name costs a hash check too, so the answer's timing does not tell which names exist.
+        const matches = user === null ? await verifyUnknownUser(password) : await verifyPassword(user.pwHash, password);
+        if (user === null || !matches) {
           set.status = 200;
+          const error = user === null ? "Invalid username" : "Invalid password";
           return html(LoginPage({ ...frame([]), error, username }));
         }
-        throttle.succeeded(username);
+        await throttle.succeeded(username, address);
         // Legacy hashes (imported databases) become argon2id at first sign-in.
         if (needsRehash(user.pwHash)) await updatePasswordHash(db, user.userId, await hashPassword(password));
         const secure = isHttps(server, request, trusted);
-        web.signIn(cookie, user.userId, secure);
+        await web.signIn(cookie, user.userId, secure);
         web.flash(cookie, "You were logged in", secure);
         return redirect("/", 302);
       },
@@ -83,8 +80,8 @@ export function authPages(deps: AppDeps, web: WebContext, throttle = new SignInT
       },
       { body: registerForm },
     )
-    .get("/logout", ({ cookie, request, server, redirect }) => {
-      web.signOut(cookie);
+    .get("/logout", async ({ cookie, request, server, redirect }) => {
+      await web.signOut(cookie);
       web.flash(cookie, "You were logged out", isHttps(server, request, trusted));
       return redirect("/public", 302);
     });

@@ -1,7 +1,8 @@
 // Signed cookies for the web session and its flash messages. A cookie value
 // is `v1.<payload>.<HMAC-SHA256>`; anything that fails the check is ignored,
-// as if there were no cookie. The secret comes from SESSION_SECRET(_FILE), or
-// is generated once and kept in DATA_DIR so restarts keep everyone signed in.
+// as if there were no cookie. The session cookie's payload is a random
+// session id; the session itself lives in the database. The secret comes
+// from SESSION_SECRET(_FILE), or is generated once and kept in DATA_DIR.
 import { timingSafeEqual } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -36,16 +37,23 @@ export class CookieSigner {
   }
 }
 
-/** The session payload: the user id and when the sign-in expires (unix seconds). */
-export function sessionPayload(userId: number, now = Date.now()): string {
-  return `${userId}:${Math.floor(now / 1000) + SESSION_MAX_AGE_S}`;
+/** A new session id: 256 random bits, base64url. */
+export function newSessionId(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
 }
 
-export function sessionUserId(payload: string | null, now = Date.now()): number | null {
-  if (payload === null) return null;
-  const match = /^(\d{1,10}):(\d{1,12})$/.exec(payload);
-  if (match === null || Number(match[2]) * 1000 < now) return null;
-  return Number(match[1]);
+/**
+ * The session id a verified cookie payload carries, or null. Payloads of the
+ * earlier format (`<user id>:<expiry>`) carry none: their holders are simply
+ * not signed in.
+ */
+export function sessionIdOf(payload: string | null): string | null {
+  return payload !== null && /^[A-Za-z0-9_-]{43}$/.test(payload) ? payload : null;
+}
+
+/** What the sessions table keeps of an id: its SHA-256, base64url. */
+export function sessionIdHash(sessionId: string): string {
+  return new Bun.CryptoHasher("sha256").update(sessionId).digest("base64url");
 }
 
 /** The configured secret, or the one kept in DATA_DIR (created on first use). */

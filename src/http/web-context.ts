@@ -4,16 +4,20 @@ import { html } from "@elysiajs/html";
 import type { Cookie } from "elysia";
 import { ErrorPage } from "../../views/error";
 import type { Viewer } from "../../views/layout";
-import { userById } from "../store/users";
-import type { AppDeps } from "./deps";
+import { createSession, deleteSession, purgeExpiredSessions, sessionUser } from "../store/sessions";
+import { type AppDeps, unixNow } from "./deps";
 import {
   CookieSigner,
   FLASH_COOKIE,
+  newSessionId,
   SESSION_COOKIE,
   SESSION_MAX_AGE_S,
-  sessionPayload,
-  sessionUserId,
+  sessionIdHash,
+  sessionIdOf,
 } from "./session";
+
+// Each sign-in creates one session and deletes up to this many expired ones.
+const PURGE_BATCH = 100;
 
 type Jar = Record<string, Cookie<unknown>>;
 
@@ -29,8 +33,10 @@ export const htmlResponses = () =>
 export interface WebContext {
   readonly stylesheet: string;
   viewer(cookie: Jar): Promise<Viewer | null>;
-  signIn(cookie: Jar, userId: number, secure: boolean): void;
-  signOut(cookie: Jar): void;
+  /** Starts a new session (a new id, whatever the cookie held before). */
+  signIn(cookie: Jar, userId: number, secure: boolean): Promise<void>;
+  /** Ends the session in the database, so copies of the cookie stop working too. */
+  signOut(cookie: Jar): Promise<void>;
   /** Adds a message to show on the next page. */
   flash(cookie: Jar, message: string, secure: boolean): void;
   /** The messages to show on this page; they are gone after it. */
@@ -41,6 +47,8 @@ export interface WebContext {
 export function webContext(deps: AppDeps, secret: string, stylesheet: string): WebContext {
   const signer = new CookieSigner(secret);
   const base = { httpOnly: true, sameSite: "lax", path: "/" } as const;
+  const { db } = deps.database;
+  const sessionId = (cookie: Jar) => sessionIdOf(signer.verify(cookie[SESSION_COOKIE]?.value as string | undefined));
 
   const readFlashes = (cookie: Jar): string[] => {
     const payload = signer.verify(cookie[FLASH_COOKIE]?.value as string | undefined);
@@ -56,20 +64,21 @@ export function webContext(deps: AppDeps, secret: string, stylesheet: string): W
   return {
     stylesheet,
     async viewer(cookie) {
-      const userId = sessionUserId(signer.verify(cookie[SESSION_COOKIE]?.value as string | undefined));
-      if (userId === null) return null;
-      const user = await userById(deps.database.db, userId);
-      return user && { userId: user.userId, username: user.username };
+      const id = sessionId(cookie);
+      return id === null ? null : sessionUser(db, sessionIdHash(id), unixNow(deps));
     },
-    signIn(cookie, userId, secure) {
-      cookie[SESSION_COOKIE]?.set({
-        ...base,
-        secure,
-        value: signer.sign(sessionPayload(userId)),
-        maxAge: SESSION_MAX_AGE_S,
-      });
+    async signIn(cookie, userId, secure) {
+      const id = newSessionId();
+      const createdAt = unixNow(deps);
+      await Promise.all([
+        createSession(db, { idHash: sessionIdHash(id), userId, createdAt, expiresAt: createdAt + SESSION_MAX_AGE_S }),
+        purgeExpiredSessions(db, createdAt, PURGE_BATCH),
+      ]);
+      cookie[SESSION_COOKIE]?.set({ ...base, secure, value: signer.sign(id), maxAge: SESSION_MAX_AGE_S });
     },
-    signOut(cookie) {
+    async signOut(cookie) {
+      const id = sessionId(cookie);
+      if (id !== null) await deleteSession(db, sessionIdHash(id));
       cookie[SESSION_COOKIE]?.remove();
     },
     flash(cookie, message, secure) {

@@ -65,6 +65,20 @@ export async function verifyPassword(stored: string, password: string): Promise<
   }
 }
 
+// A hash of a random password, made on first use: checking a password
+// against it costs what checking a real user's does.
+let dummyHash: Promise<string> | null = null;
+
+/**
+ * Checks `password` against a fixed hash no password matches, so that a
+ * sign-in for an unknown user takes as long as one for a known user; always false.
+ */
+export async function verifyUnknownUser(password: string): Promise<false> {
+  dummyHash ??= hashPassword(Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex"));
+  await verifyPassword(await dummyHash, password);
+  return false;
+}
+
 /** True when `stored` should be replaced by a fresh argon2id hash at the next successful sign-in. */
 export function needsRehash(stored: string): boolean {
   return !stored.startsWith("$argon2id$");

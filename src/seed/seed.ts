@@ -142,8 +142,12 @@ export async function seedDatabase(
   }
 }
 
-/** The tables a seed replaces; moderation_events refers to messages, so it is emptied with them. */
-const TABLES = ["users", "followers", "messages", "moderation_events"];
+/**
+ * The tables a seed replaces. moderation_events refers to messages and
+ * sessions to users, so they are emptied with them: a session kept across a
+ * seed would sign its holder in as whoever gets that user id next.
+ */
+const TABLES = ["users", "followers", "messages", "moderation_events", "sessions"];
 
 /**
  * Drops the foreign keys and secondary indexes of the tables being loaded and

@@ -26,13 +26,6 @@ const byNameIgnoringCase = preparedPer((db) =>
     .where(sql`lower(${users.username}) = lower(${sql.placeholder("username")})`)
     .prepare("user_by_name_ignoring_case"),
 );
-const byId = preparedPer((db) =>
-  db
-    .select()
-    .from(users)
-    .where(eq(users.userId, sql.placeholder("userId")))
-    .prepare("user_by_id"),
-);
 
 /** The user with exactly this name (names are stored NFC-normalised, so the name asked for is too). */
 export async function userByName(db: Db, username: string): Promise<User | null> {
@@ -44,11 +37,6 @@ export async function userByName(db: Db, username: string): Promise<User | null>
 export async function usernameTaken(db: Db, username: string): Promise<boolean> {
   const [found] = await byNameIgnoringCase(db).execute({ username });
   return found !== undefined;
-}
-
-export async function userById(db: Db, userId: number): Promise<User | null> {
-  const [user] = await byId(db).execute({ userId });
-  return user ?? null;
 }
 
 /** Creates a user; null when the username is taken (decided by the unique indexes, so races are safe). */
