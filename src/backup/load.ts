@@ -14,8 +14,7 @@ import type { Manifest } from "./catalog";
 import { type Decryption, decodePayload } from "./payload";
 import type { ScriptEvent } from "./sql-script-reader";
 
-/** Tables whose rows do not count as "the target holds data". */
-// signin_attempts holds only throttle counters that expire within minutes.
+/** Tables whose rows do not count as "the target holds data" (sign-in attempts are counters that expire in minutes). */
 export const NON_DATA_TABLES = new Set(["schema_migrations", "latest", "signin_attempts"]);
 
 export interface LoadInput {
