@@ -18,6 +18,8 @@ export interface BenchPostgres {
   /** CPU seconds used by the server and all its processes so far (Linux). */
   cpuSeconds(): number;
   createDatabase(name: string): Promise<string>;
+  /** Runs one statement as the superuser on the `postgres` database (a CHECKPOINT, a DROP DATABASE). */
+  run(statement: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,15 +55,22 @@ export async function startBenchPostgres(durable = true): Promise<BenchPostgres>
     throw err;
   }
   const url = (database: string) => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  const run = async (statement: string) => {
+    const admin = postgres(url("postgres"), { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(statement);
+    } finally {
+      await admin.end();
+    }
+  };
   return {
     url,
     cpuSeconds: () => postgresCpuSeconds(dir),
     async createDatabase(name) {
-      const admin = postgres(url("postgres"), { max: 1, onnotice: () => {} });
-      await admin.unsafe(`create database ${name}`);
-      await admin.end();
+      await run(`create database ${name}`);
       return url(name);
     },
+    run,
     async stop() {
       await pg.stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
@@ -178,8 +187,13 @@ async function waitReady(url: string, child: Bun.Subprocess, timeoutMs: number):
 /**
  * The yardstick of `bun run bench --bare` (bench/bare-server.ts) on a
  * database MiniTwit's migrations have prepared; one port serves as both.
+ * Its pool has MiniTwit's size (DATABASE_POOL_MAX, default 10).
  */
-export async function startBareServer(databaseUrl: string, hashPasswords = true): Promise<BenchServer> {
+export async function startBareServer(
+  databaseUrl: string,
+  hashPasswords = true,
+  poolMax?: number,
+): Promise<BenchServer> {
   const env = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
@@ -191,7 +205,12 @@ export async function startBareServer(databaseUrl: string, hashPasswords = true)
   const started = performance.now();
   const child = Bun.spawn([process.execPath, "bench/bare-server.ts"], {
     cwd: REPOSITORY,
-    env: { ...env, PORT: String(port), HASH_PASSWORDS: hashPasswords ? "1" : "0" },
+    env: {
+      ...env,
+      PORT: String(port),
+      HASH_PASSWORDS: hashPasswords ? "1" : "0",
+      ...(poolMax === undefined ? {} : { DATABASE_POOL_MAX: String(poolMax) }),
+    },
     stdout: "ignore",
     stderr: "pipe",
   });
