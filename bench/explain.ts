@@ -21,7 +21,8 @@ import {
   userTimeline,
 } from "../src/store/messages";
 import { userById, userByName } from "../src/store/users";
-import { type BenchPostgres, seededDatabase, startBenchPostgres } from "./harness";
+import { seededDatabase } from "./databases";
+import { type BenchPostgres, startBenchPostgres } from "./harness";
 import { pickSubjects } from "./subjects";
 
 interface Captured {

@@ -20,8 +20,9 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 // e.g. synchronous_commit=off, as an operator would set them), --json.
 import { parseArgs } from "node:util";
 import { MIN_PAIRS, runCompare } from "./compare";
+import { databaseCounters } from "./databases";
 import { runExplain } from "./explain";
-import { databaseCounters, removeDir, startBareServer, startBenchPostgres, startMiniTwit } from "./harness";
+import { removeDir, startBareServer, startBenchPostgres, startMiniTwit } from "./harness";
 import { runLatest } from "./latest";
 import { DEFAULTS, formatReport, replay } from "./replay";
 import { summarize } from "./stats";

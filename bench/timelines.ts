@@ -9,11 +9,11 @@
 
 import { comparePairs } from "./compare";
 import type { Figures, Side } from "./compare-report";
+import { seededDatabase } from "./databases";
 import {
   type BenchPostgres,
   type BenchServer,
   removeDir,
-  seededDatabase,
   startBareServer,
   startBenchPostgres,
   startMiniTwit,
