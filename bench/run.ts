@@ -5,8 +5,10 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 // child process, runs the benchmark, prints the report, and cleans up.
 //
 //   bun run bench [replay] [--pglite] [--close] [--concurrency N] [--rows N] [--reads R]
-//   bun run bench --bare [--no-hash] [--close] [--concurrency N]   the same writes against bench/bare-server.ts, a yardstick
-//   bun run bench timelines [--users N] [--messages N]   reads at 1,000,000 messages
+//   bun run bench --bare [--no-hash] [--close] [--concurrency N] [--reads R]   the same against bench/bare-server.ts, a yardstick
+//   bun run bench --compare [--pairs N] [--close] [--concurrency N | --one-client] [--rows N] [--reads R]
+//                                                        MiniTwit and the yardstick in pairs; the median ratios
+//   bun run bench timelines [--users N] [--messages N] [--bare | --compare [--pairs N]]   reads at 1,000,000 messages
 //   bun run bench explain [--users N] [--messages N]     the plans of the timeline queries
 //   bun run bench startup                                start to ready, 10 times
 //   bun run bench latest                                 the latest value: awaited UPDATEs against LatestTracker
@@ -14,11 +16,13 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 // Common flags: --binary PATH (a compiled minitwit instead of `bun src/main.ts`),
 // --log-level LEVEL (default info, written to /dev/null), --pool N
 // (DATABASE_POOL_MAX), --no-fsync (a Postgres that does not wait for the disk),
-// --database-params K=V[&K=V] (session settings appended to MiniTwit's DATABASE_URL,
+// --database-params K=V[&K=V] (session settings appended to the server's DATABASE_URL, with --compare to both,
 // e.g. synchronous_commit=off, as an operator would set them), --json.
 import { parseArgs } from "node:util";
+import { MIN_PAIRS, runCompare } from "./compare";
+import { databaseCounters } from "./databases";
 import { runExplain } from "./explain";
-import { databaseCounters, removeDir, startBareServer, startBenchPostgres, startMiniTwit } from "./harness";
+import { removeDir, startBareServer, startBenchPostgres, startMiniTwit } from "./harness";
 import { runLatest } from "./latest";
 import { DEFAULTS, formatReport, replay } from "./replay";
 import { summarize } from "./stats";
@@ -30,6 +34,9 @@ const { values, positionals } = parseArgs({
   options: {
     pglite: { type: "boolean" },
     bare: { type: "boolean" },
+    compare: { type: "boolean" },
+    pairs: { type: "string" },
+    "one-client": { type: "boolean" },
     "no-hash": { type: "boolean" },
     close: { type: "boolean" },
     concurrency: { type: "string" },
@@ -53,6 +60,24 @@ const mode = positionals[0] ?? "replay";
 /** postgres.js sends DATABASE_URL's unknown query parameters as session settings. */
 const withParams = (url: string) => (values["database-params"] ? `${url}?${values["database-params"]}` : url);
 const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+
+/** A mistake on the command line: the message, a hint, exit 2, before anything is started. */
+function usage(message: string): never {
+  console.error(`${message}\nTry: bun run bench --compare --pairs ${MIN_PAIRS} (see the top of bench/run.ts)`);
+  process.exit(2);
+}
+
+if (values["one-client"] && values.concurrency !== undefined)
+  usage("--one-client and --concurrency exclude each other");
+if (values.compare && (values.bare || values.pglite || values["no-hash"])) {
+  usage("--compare runs both MiniTwit and the yardstick on PostgreSQL (no --bare, --pglite or --no-hash)");
+}
+if (values.compare && mode !== "replay" && mode !== "timelines") usage("--compare applies to replay and timelines");
+if (values.bare && mode !== "replay" && mode !== "timelines") usage("--bare applies to replay and timelines");
+if (values.pairs !== undefined && !values.compare) usage("--pairs applies to --compare only");
+const pairs = number(values.pairs, MIN_PAIRS);
+if (!Number.isInteger(pairs) || pairs < MIN_PAIRS) usage(`--pairs must be a whole number of at least ${MIN_PAIRS}`);
+const concurrency = (fallback: number) => (values["one-client"] ? 1 : number(values.concurrency, fallback));
 const common = {
   binary: values.binary ?? null,
   logLevel: values["log-level"] ?? "info",
@@ -70,19 +95,35 @@ console.error(
 
 switch (mode) {
   case "replay":
-    await runReplay();
+    if (values.compare) {
+      const ok = await runCompare({
+        pairs,
+        concurrency: concurrency(DEFAULTS.concurrency),
+        rows: number(values.rows, DEFAULTS.rows),
+        close: values.close === true,
+        reads: number(values.reads, 0),
+        json: values.json === true,
+        durable: common.durable,
+        server: common,
+        withParams,
+      });
+      process.exitCode = ok ? 0 : 1;
+    } else await runReplay();
     break;
   case "timelines":
-    await runTimelines({
+    process.exitCode = (await runTimelines({
       ...common,
       users: number(values.users, 10_000),
       messages: number(values.messages, 1_000_000),
       requests: number(values.requests, 2_000),
-      concurrency: number(values.concurrency, 16),
+      concurrency: concurrency(16),
       json: values.json === true,
       databaseUrl: values["database-url"] ?? null,
       withParams,
-    });
+      target: values.compare ? { compare: pairs } : values.bare ? "yardstick" : "MiniTwit",
+    }))
+      ? 0
+      : 1;
     break;
   case "explain":
     await runExplain({
@@ -105,14 +146,12 @@ switch (mode) {
 async function runReplay(): Promise<void> {
   // Checked before a PostgreSQL is started, so a refusal leaves nothing running.
   if (values["no-hash"] && !values.bare) throw new Error("--no-hash applies to --bare only");
-  if (values.bare && (values.pglite || values.reads !== undefined)) {
-    throw new Error("--bare runs on PostgreSQL and replays the writes only (no --pglite, no --reads)");
-  }
+  if (values.bare && values.pglite) throw new Error("--bare runs on PostgreSQL (no --pglite)");
   const pg = values.pglite ? null : await startBenchPostgres(common.durable);
   const created = pg === null ? null : await pg.createDatabase("minitwit");
   const databaseUrl = created === null ? null : withParams(created);
   const server = values.bare
-    ? await startBareServer(databaseUrl as string, values["no-hash"] !== true)
+    ? await startBareServer(databaseUrl as string, values["no-hash"] !== true, common.poolMax)
     : await startMiniTwit({ ...common, databaseUrl });
   let failed = false;
   try {
@@ -124,10 +163,12 @@ async function runReplay(): Promise<void> {
       ...DEFAULTS,
       url: server.api,
       webUrl: server.web,
-      concurrency: number(values.concurrency, DEFAULTS.concurrency),
+      concurrency: concurrency(DEFAULTS.concurrency),
       rows: number(values.rows, DEFAULTS.rows),
       close: values.close === true,
       reads: number(values.reads, 0),
+      // The yardstick serves the API only.
+      webReads: values.bare !== true,
       pid: server.pid,
       token: server.token,
     });

@@ -135,9 +135,23 @@ export function latencyTable(summaries: Record<string, LatencySummary>): string 
     s.p99.toFixed(2),
     s.max.toFixed(2),
   ]);
-  const header = ["request", "count", "p50 ms", "p95 ms", "p99 ms", "max ms"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) =>
+  return table(["request", "count", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows);
+}
+
+/** A fixed-width table: the first column left-aligned, the others right-aligned. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ");
   return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }

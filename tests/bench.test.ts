@@ -1,16 +1,21 @@
 // The benchmark's replay: its schedule keeps the orders the simulator's
 // answers depend on, and `bun bench/replay.ts` run against a test server
 // replays a few hundred rows concurrently with no error and reports every
-// figure docs/performance.md quotes. Nothing here is timed.
+// figure docs/performance.md quotes. The yardstick answers the simulator's
+// reads as MiniTwit does, and `bun run bench --compare` prints its pairs and
+// median ratios. Nothing here is timed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import postgres from "postgres";
+import { medianRatios, orderOf, type Pair, ratios } from "../bench/compare-report";
 import { startBareServer } from "../bench/harness";
 import type { ReplayReport } from "../bench/replay";
 import { ScenarioSchedule } from "../bench/schedule";
 import { freshDatabase } from "./support/postgres";
 import { type Action, loadScenario } from "./support/scenario";
 import { apiClient, startTestServer, type TestServer } from "./support/server";
+
+const RUN = join(import.meta.dir, "..", "bench", "run.ts");
 
 const ROWS = 400;
 
@@ -133,4 +138,110 @@ describe("the bare yardstick (bench/bare-server.ts)", () => {
     await sql.end();
     expect(row?.n).toBe((await loadScenario(ROWS)).filter((a) => a.command === "tweet").length);
   }, 120_000);
+
+  // The same users, messages and follows written to both, one message flagged, then every read compared.
+  test("answers the simulator's reads with MiniTwit's statuses and shapes", async () => {
+    const [minitwitUrl, bareUrl] = [await freshDatabase(), await freshDatabase()];
+    const minitwit = await startTestServer("postgres", { DATABASE_URL: minitwitUrl });
+    const bare = await startBareServer(bareUrl);
+    try {
+      const sides = [
+        { api: apiClient(minitwit.api), url: minitwitUrl },
+        { api: apiClient(bare.api), url: bareUrl },
+      ];
+      for (const { api, url } of sides) {
+        for (const name of ["alice", "bob", "carol"]) {
+          expect((await api.post("/register", { username: name, email: `${name}@x.io`, pwd: "pw" })).status).toBe(204);
+        }
+        for (const [who, content] of [
+          ["alice", "one"],
+          ["bob", "two <&> ü"],
+          ["alice", "hidden"],
+          ["alice", "three"],
+        ]) {
+          expect((await api.post(`/msgs/${who}`, { content })).status).toBe(204);
+        }
+        for (const [who, whom] of [
+          ["alice", "carol"],
+          ["alice", "bob"],
+          ["bob", "alice"],
+        ]) {
+          expect((await api.post(`/fllws/${who}`, { follow: whom })).status).toBe(204);
+        }
+        const sql = postgres(url, { max: 1, onnotice: () => {} });
+        await sql`update messages set flagged = true where text = 'hidden'`;
+        await sql.end();
+      }
+      const paths = ["/msgs", "/msgs?no=2", "/msgs?no=x", "/msgs/alice", "/msgs/alice?no=1", "/msgs/carol"];
+      paths.push("/msgs/nobody", "/fllws/alice", "/fllws/alice?no=1", "/fllws/carol", "/fllws/nobody");
+      for (const path of paths) {
+        const [expected, actual] = await Promise.all(sides.map(({ api }) => api.get(path)));
+        // pub_date is each server's own clock: an integer on both, compared no further.
+        const shape = (body: unknown) =>
+          JSON.stringify(body, (key, value) => (key === "pub_date" && Number.isInteger(value) ? "int" : value));
+        expect({ path, status: actual?.status, body: shape(actual?.json) }).toEqual({
+          path,
+          status: expected?.status as number,
+          body: shape(expected?.json),
+        });
+      }
+      expect((await sides[1]?.api.get("/msgs"))?.json).toHaveLength(3);
+    } finally {
+      await bare.stop();
+      await minitwit.stop();
+    }
+  }, 60_000);
+});
+
+describe("bun run bench --compare", () => {
+  const pair = (minitwit: number, yardstick: number, errors = 0): Pair => ({
+    order: ["MiniTwit", "yardstick"],
+    minitwit: { "req/s": minitwit, "peak RSS MB": 100 },
+    yardstick: { "req/s": yardstick, "peak RSS MB": 0 },
+    errors: { MiniTwit: errors, yardstick: 0 },
+  });
+
+  test.each([
+    { pairs: [pair(90, 100), pair(30, 100), pair(160, 200)], median: 0.8 },
+    { pairs: [pair(50, 100), pair(70, 100), pair(90, 100), pair(100, 100)], median: 0.8 },
+  ])("takes the median of the pairs' ratios ($median)", ({ pairs, median }) => {
+    expect(medianRatios(pairs)).toEqual({ "req/s": median });
+  });
+
+  test("gives each figure both sides have its ratio, but none where the yardstick's is 0", () => {
+    expect(ratios(pair(90, 100))).toEqual({ "req/s": 0.9 });
+  });
+
+  test("alternates which side goes first", () => {
+    expect([0, 1, 2, 3].map((i) => orderOf(i)[0])).toEqual(["MiniTwit", "yardstick", "MiniTwit", "yardstick"]);
+  });
+
+  test("refuses fewer than three pairs before starting anything", () => {
+    const run = Bun.spawnSync([process.execPath, RUN, "--compare", "--pairs", "2"]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.toString()).toContain("--pairs must be a whole number of at least 3");
+  });
+
+  test("runs three pairs of a few rows with reads and prints each pair and the median ratios", async () => {
+    const args = ["--compare", "--rows", "40", "--concurrency", "2", "--reads", "0.5"];
+    const child = Bun.spawn([process.execPath, RUN, ...args], { stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+    expect(out).toContain("pair 1 (MiniTwit first, then yardstick); errors: MiniTwit 0, yardstick 0");
+    expect(out).toContain("pair 2 (yardstick first, then MiniTwit); errors: MiniTwit 0, yardstick 0");
+    expect(out).toContain("pair 3 (MiniTwit first, then yardstick)");
+    expect(out).toContain("errors in all pairs: MiniTwit 0, yardstick 0");
+    const summary = out.slice(out.indexOf("median ratio MiniTwit / yardstick over 3 pairs"));
+    for (const figure of ["req/s", "p99 tweet ms", "p99 GET /msgs ms", "server CPU µs/request", "peak RSS MB"]) {
+      // The figure, its median, and the three ratios it is the median of.
+      const row = new RegExp(`^${figure.replaceAll("/", "\\/")}\\s+([\\d.]+)\\s+([\\d.]+) ([\\d.]+) ([\\d.]+)$`, "m");
+      const [, median, ...each] = (row.exec(summary) ?? []).map(Number);
+      expect({ figure, median: (median ?? 0) > 0 }).toEqual({ figure, median: true });
+      expect(median).toBe(each.sort((a, b) => a - b)[1] as number);
+    }
+  }, 90_000);
 });
