@@ -51,7 +51,11 @@ type Attempt = { listening: true; server: Server } | { listening: false; code: n
 
 /** `minitwit serve` in its own process: settles once it listens, or once it has exited. */
 async function serve(env: Record<string, string>, registry = cleanups): Promise<Attempt> {
-  const ports = { PORT: String(await freePort()), API_PORT: String(await freePort()) };
+  const ports = {
+    PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
+  };
   const proc = Bun.spawn(["bun", MAIN, "serve"], {
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -159,6 +163,7 @@ test("a second serve on the same DATA_DIR exits 1 naming the directory and its h
 test.each([
   ["the embedded database", "PORT"],
   ["the embedded database", "API_PORT"],
+  ["the embedded database", "METRICS_PORT"],
   ["PostgreSQL", "PORT"],
 ])(
   "on %s, a %s that another process listens on stops serve with exit 1",

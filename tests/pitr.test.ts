@@ -43,6 +43,7 @@ async function serveMiniTwit(server: Server): Promise<MiniTwit> {
     DATABASE_URL: server.url("minitwit"),
     PORT: "0",
     API_PORT: "0",
+    METRICS_PORT: "0",
     HOST: "127.0.0.1",
     LOG_LEVEL: "silent",
   });

@@ -46,6 +46,7 @@ export function replicaSet(dns: ServiceDns, env: Record<string, string>, ports: 
         HOST: ip,
         PORT: String(ports.web),
         API_PORT: String(ports.api),
+        METRICS_PORT: "0",
         LOG_LEVEL: "info",
         ...env,
       },
