@@ -14,7 +14,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "../db/schema";
 import type { Config } from "./config";
-import { redactUrl } from "./config";
+import { redactUrl } from "./config-values";
 import { lockDataDir } from "./data-dir-lock";
 import type { Logger } from "./log";
 

@@ -5,7 +5,7 @@
 // past the ids a bulk load wrote. Each is written once, here.
 import { sql as drizzleSql } from "drizzle-orm";
 import postgres from "postgres";
-import { redactUrl } from "./config";
+import { redactUrl } from "./config-values";
 import { type Executor, rows } from "./store/rows";
 
 /** Runs one SQL statement given as text and returns its rows. */

@@ -4,7 +4,8 @@
 // typed values with one parser and one wording of its errors, so that no
 // command parses a number by itself. Commands throw on failure, never exit.
 import type { ParseArgsConfig } from "node:util";
-import { type Config, parseInteger, type Section } from "../config";
+import type { Config, Section } from "../config";
+import { parseInteger } from "../config-values";
 import { UsageError } from "../errors";
 
 export type OptionSpec =

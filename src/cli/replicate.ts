@@ -1,4 +1,4 @@
-import { redactUrl } from "../config";
+import { redactUrl } from "../config-values";
 import { UsageError } from "../errors";
 import { connect, type Sql } from "../replicate/catalog";
 import { cutover } from "../replicate/cutover";

@@ -5,7 +5,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { redactUrl } from "../config";
+import { redactUrl } from "../config-values";
 import { UsageError } from "../errors";
 import { connectAdmin } from "../postgres-admin";
 
