@@ -105,20 +105,20 @@ async function openPglite(dataDir: string): Promise<Database> {
 async function createPglite(dir: string) {
   // Unpacking the initialised database (first start only) runs off the
   // JavaScript thread while PGlite's engine compiles.
-  const unpacked = unpackInitialisedDataDir(dir);
+  const [pgliteWasmModule] = await Promise.all([compileWasm(pgliteWasmPath), unpackInitialisedDataDir(dir)]);
   const { PGlite } = await import("@electric-sql/pglite");
-  const pgliteWasmModule = await WebAssembly.compile(await Bun.file(pgliteWasmPath).arrayBuffer());
-  await unpacked;
   return PGlite.create({
     dataDir: dir,
     pgliteWasmModule,
     // initdb runs only for a directory that holds files but no database,
     // which PGlite has always initialised in place.
-    initdbWasmModule: holdsDatabase(dir)
-      ? undefined
-      : await WebAssembly.compile(await Bun.file(initdbWasmPath).arrayBuffer()),
+    initdbWasmModule: holdsDatabase(dir) ? undefined : await compileWasm(initdbWasmPath),
     fsBundle: Bun.file(fsBundlePath),
   });
+}
+
+async function compileWasm(path: string): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(await Bun.file(path).arrayBuffer());
 }
 
 // Connection-level failures: the database is down, restarting or
