@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeDir, type ServerOptions, startBenchPostgres, startMiniTwit } from "./harness";
-import { readStatus, summarize } from "./stats";
+import { CLOCK_TICKS_PER_SECOND, cpuTicks, readStatus, summarize } from "./stats";
 
 type StartupOptions = Omit<ServerOptions, "databaseUrl" | "dataDir"> & { readonly durable: boolean };
 
@@ -45,14 +45,17 @@ interface Start {
   readonly ms: number;
   /** VmHWM at ready, MB: the peak of the start itself. */
   readonly peakRssMb: number;
+  /** CPU time (all threads) until ready, ms: unlike start to ready, it hardly depends on the machine's load. */
+  readonly cpuMs: number;
 }
 
 /** One start on DATA_DIR, stopped once it is ready. */
 async function startEmbedded(options: StartupOptions, dataDir: string): Promise<Start> {
   const server = await startMiniTwit({ ...options, databaseUrl: null, dataDir });
   const status = readStatus(server.pid);
+  const cpuMs = (cpuTicks(server.pid) * 1000) / CLOCK_TICKS_PER_SECOND;
   await server.stop();
-  return { ms: server.startupMs, peakRssMb: Math.round((status?.hwmKb ?? 0) / 1024) };
+  return { ms: server.startupMs, peakRssMb: Math.round((status?.hwmKb ?? 0) / 1024), cpuMs };
 }
 
 export async function runEmbeddedStartup(options: StartupOptions): Promise<void> {
@@ -73,10 +76,11 @@ export async function runEmbeddedStartup(options: StartupOptions): Promise<void>
     ["second start, same DATA_DIR", seconds],
   ] as const) {
     const ms = summarize(starts.map((s) => s.ms));
+    const cpu = summarize(starts.map((s) => s.cpuMs));
     const rss = starts.map((s) => s.peakRssMb);
     console.log(
       `  ${what}: median ${ms.p50} ms, max ${ms.max} ms (${starts.map((s) => s.ms).join(", ")}); ` +
-        `peak RSS max ${Math.max(...rss)} MB (${rss.join(", ")})`,
+        `CPU until ready median ${cpu.p50} ms; peak RSS max ${Math.max(...rss)} MB (${rss.join(", ")})`,
     );
   }
 }
