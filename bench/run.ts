@@ -10,7 +10,8 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 //                                                        MiniTwit and the yardstick in pairs; the median ratios
 //   bun run bench timelines [--users N] [--messages N] [--bare | --compare [--pairs N]]   reads at 1,000,000 messages
 //   bun run bench explain [--users N] [--messages N]     the plans of the timeline queries
-//   bun run bench startup                                start to ready, 10 times
+//   bun run bench startup [--pglite]                     start to ready, 10 times; --pglite: the embedded
+//                                                        database's first start on an empty DATA_DIR, peak RSS
 //   bun run bench latest                                 the latest value: awaited UPDATEs against LatestTracker
 //
 // Common flags: --binary PATH (a compiled minitwit instead of `bun src/main.ts`),
@@ -25,7 +26,7 @@ import { runExplain } from "./explain";
 import { removeDir, startBareServer, startBenchPostgres, startMiniTwit } from "./harness";
 import { runLatest } from "./latest";
 import { DEFAULTS, formatReport, replay } from "./replay";
-import { summarize } from "./stats";
+import { runEmbeddedStartup, runStartup } from "./startup";
 import { runTimelines } from "./timelines";
 
 const { values, positionals } = parseArgs({
@@ -133,7 +134,7 @@ switch (mode) {
     });
     break;
   case "startup":
-    await runStartup(common);
+    await (values.pglite ? runEmbeddedStartup(common) : runStartup(common));
     break;
   case "latest":
     await runLatest({ ...common, requests: number(values.requests, 10_000) });
@@ -202,34 +203,4 @@ async function runReplay(): Promise<void> {
     await pg?.stop();
   }
   process.exitCode = failed ? 1 : 0;
-}
-
-/**
- * Start to ready: from spawning MiniTwit to its first 200 from /readyz, on a
- * fresh database (the migrations run) and then on restarts (schema current,
- * the common case in a deployment).
- */
-async function runStartup(options: typeof common): Promise<void> {
-  const RESTARTS = 10;
-  const pg = await startBenchPostgres(options.durable);
-  try {
-    const databaseUrl = await pg.createDatabase("minitwit");
-    const first = await startMiniTwit({ ...options, databaseUrl });
-    await first.stop();
-    removeDir(first.dataDir);
-    const restarts: number[] = [];
-    for (let i = 0; i < RESTARTS; i++) {
-      const server = await startMiniTwit({ ...options, databaseUrl });
-      restarts.push(server.startupMs);
-      await server.stop();
-      removeDir(server.dataDir);
-    }
-    const s = summarize(restarts);
-    const what = options.binary === null ? "bun src/main.ts serve" : `${options.binary} serve`;
-    console.log(`${what} on PostgreSQL, start to ready:`);
-    console.log(`  first start (migrations applied): ${first.startupMs} ms`);
-    console.log(`  ${RESTARTS} restarts: median ${s.p50} ms, max ${s.max} ms (${restarts.join(", ")})`);
-  } finally {
-    await pg.stop();
-  }
 }

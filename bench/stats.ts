@@ -107,10 +107,10 @@ export function readStatus(pid: number): { rssKb: number; hwmKb: number } | null
 }
 
 // USER_HZ: 100 on every Linux architecture Bun runs on.
-const CLOCK_TICKS_PER_SECOND = 100;
+export const CLOCK_TICKS_PER_SECOND = 100;
 
 /** utime + stime of a process, in clock ticks; 0 when it cannot be read. */
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name (which may hold spaces) start at ")".

@@ -12,6 +12,10 @@ declare module "*.data" {
   const path: string;
   export default path;
 }
+declare module "*.gz" {
+  const path: string;
+  export default path;
+}
 declare module "*.css" {
   const text: string;
   export default text;

@@ -1,7 +1,6 @@
 // Opens the database: postgres.js with a pool when DATABASE_URL is set, else
 // an embedded PGlite in DATA_DIR. Both are wrapped by drizzle with one schema,
 // so the store sees a single `Db` type.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 // The PGlite runtime is embedded into the compiled binary as files; without
 // passing them explicitly PGlite looks for them next to its JS and fails.
@@ -17,6 +16,7 @@ import type { Config } from "./config";
 import { redactUrl } from "./config-values";
 import { lockDataDir } from "./data-dir-lock";
 import type { Logger } from "./log";
+import { holdsDatabase, unpackInitialisedDataDir } from "./pglite-datadir";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -103,18 +103,22 @@ async function openPglite(dataDir: string): Promise<Database> {
 }
 
 async function createPglite(dir: string) {
-  mkdirSync(dir, { recursive: true });
+  // Unpacking the initialised database (first start only) runs off the
+  // JavaScript thread while PGlite's engine compiles.
+  const [pgliteWasmModule] = await Promise.all([compileWasm(pgliteWasmPath), unpackInitialisedDataDir(dir)]);
   const { PGlite } = await import("@electric-sql/pglite");
-  const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
-    WebAssembly.compile(await Bun.file(pgliteWasmPath).arrayBuffer()),
-    WebAssembly.compile(await Bun.file(initdbWasmPath).arrayBuffer()),
-  ]);
   return PGlite.create({
     dataDir: dir,
     pgliteWasmModule,
-    initdbWasmModule,
+    // initdb runs only for a directory that holds files but no database,
+    // which PGlite has always initialised in place.
+    initdbWasmModule: holdsDatabase(dir) ? undefined : await compileWasm(initdbWasmPath),
     fsBundle: Bun.file(fsBundlePath),
   });
+}
+
+async function compileWasm(path: string): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(await Bun.file(path).arrayBuffer());
 }
 
 // Connection-level failures: the database is down, restarting or
