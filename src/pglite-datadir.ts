@@ -7,7 +7,7 @@
 // then finds a database and starts as on any later day.
 //
 // The tarball is generated, never edited: `bun run generate:pglite-datadir`
-// (scripts/generate-pglite-datadir.ts) runs initdb through the installed
+// (db/generate-pglite-datadir.ts) runs initdb through the installed
 // PGlite, and tests/pglite-first-start.test.ts proves that a database
 // unpacked from it equals one that initdb creates.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";

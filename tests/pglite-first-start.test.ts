@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { initdbDataDir } from "../scripts/generate-pglite-datadir";
+import { initdbDataDir } from "../db/generate-pglite-datadir";
 import { unpackInitialisedDataDir } from "../src/pglite-datadir";
 import { runMinitwit } from "./support/cli";
 

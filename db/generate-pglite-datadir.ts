@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 
-const OUTPUT = join(import.meta.dir, "..", "db", "pglite-datadir.tar.gz");
+const OUTPUT = join(import.meta.dir, "pglite-datadir.tar.gz");
 // The highest level: compressing happens once, here; unpacking costs the same.
 const GZIP_LEVEL = 12;
 
