@@ -5,7 +5,7 @@ import { LoginPage, RegisterPage } from "../../views/forms";
 import { signUp } from "../accounts";
 import { HttpError } from "../errors";
 import { hashPassword, needsRehash, verifyPassword, verifyUnknownUser } from "../passwords";
-import { updatePasswordHash, userByName } from "../store/users";
+import { type User, updatePasswordHash, userByName } from "../store/users";
 import type { AppDeps } from "./deps";
 import { fieldSchemas } from "./fields";
 import { clientAddress, isHttps } from "./request-origin";
@@ -37,21 +37,12 @@ export function authPages(deps: AppDeps, web: WebContext) {
       async ({ cookie, body, request, server, set, redirect, html }) => {
         if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
         const username = body.username ?? "";
-        const address = clientAddress(server, request, trusted);
-        const verdict = await throttle.attempt(username, address);
-        if ("retryAfterS" in verdict) {
-          set.headers["retry-after"] = String(verdict.retryAfterS);
-          throw new HttpError(429, `Too many failed sign-ins. Try again in ${verdict.retryAfterS} seconds.`);
-        }
-        if (verdict.delayMs > 0) await Bun.sleep(verdict.delayMs);
-        const user = await userByName(db, username);
         const password = body.password ?? "";
-        // An unknown name costs a hash check too, so the answer's timing does not tell which names exist.
-        const matches = user === null ? await verifyUnknownUser(password) : await verifyPassword(user.pwHash, password);
-        if (user === null || !matches) {
+        const address = clientAddress(server, request, trusted);
+        const user = await authenticate(db, throttle, { username, password, address }, set.headers);
+        if (typeof user === "string") {
           set.status = 200;
-          const error = user === null ? "Invalid username" : "Invalid password";
-          return html(LoginPage({ ...frame([]), error, username }));
+          return html(LoginPage({ ...frame([]), error: user, username }));
         }
         await throttle.succeeded(username, address);
         // Legacy hashes (imported databases) become argon2id at first sign-in.
@@ -85,4 +76,28 @@ export function authPages(deps: AppDeps, web: WebContext) {
       web.flash(cookie, "You were logged out", isHttps(server, request, trusted));
       return redirect("/public", 302);
     });
+}
+
+/**
+ * The throttle's verdict (429 when locked; a delay when slowed), then the
+ * password check: the user, or the spec's error text for the form.
+ */
+async function authenticate(
+  db: AppDeps["database"]["db"],
+  throttle: SignInThrottle,
+  attempt: { username: string; password: string; address: string },
+  headers: Record<string, string | number>,
+): Promise<User | string> {
+  const { username, password, address } = attempt;
+  const verdict = await throttle.attempt(username, address);
+  if ("retryAfterS" in verdict) {
+    headers["retry-after"] = String(verdict.retryAfterS);
+    throw new HttpError(429, `Too many failed sign-ins. Try again in ${verdict.retryAfterS} seconds.`);
+  }
+  if (verdict.delayMs > 0) await Bun.sleep(verdict.delayMs);
+  const user = await userByName(db, username);
+  // An unknown name costs a hash check too, so the answer's timing does not tell which names exist.
+  const matches = user === null ? await verifyUnknownUser(password) : await verifyPassword(user.pwHash, password);
+  if (user === null) return "Invalid username";
+  return matches ? user : "Invalid password";
 }
