@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { runBackup } from "../src/backup/backup";
 import { runRestore } from "../src/backup/restore";
-import { backupConfig, client, orphans, rowCounts, uniquePrefix } from "./support/backup";
+import { backupConfig, client, orphans, rowCounts, seedBackupData, uniquePrefix } from "./support/backup";
 import { freshDatabase } from "./support/postgres";
 import { startS3, type TestS3 } from "./support/s3";
 import { apiClient, startTestServer, type TestServer } from "./support/server";
@@ -23,13 +23,7 @@ beforeAll(async () => {
   s3 = await startS3();
   app = await startTestServer("postgres");
   url = app.config.databaseUrl as string;
-  const sql = client(url);
-  await sql`insert into users (username, email, pw_hash)
-            select 'seed' || i, 'seed' || i || '@x.org', 'x' from generate_series(1, 100) i`;
-  await sql`insert into messages (author_id, text, pub_date)
-            select 1 + i % 100, 'seeded message number ' || i || ' ' || md5(i::text), 1700000000 + i
-            from generate_series(1, ${SEEDED_MESSAGES}) i`;
-  await sql.end();
+  await seedBackupData(url, SEEDED_MESSAGES);
 }, 120_000);
 
 afterAll(async () => {

@@ -19,6 +19,7 @@ import {
   contents,
   orphans,
   rowCounts,
+  seedBackupData,
   uniquePrefix,
 } from "./support/backup";
 import { runMinitwit } from "./support/cli";
@@ -37,13 +38,7 @@ beforeAll(async () => {
   s3 = await startS3();
   app = await startTestServer("postgres");
   url = app.config.databaseUrl as string;
-  const sql = client(url);
-  await sql`insert into users (username, email, pw_hash)
-            select 'seed' || i, 'seed' || i || '@x.org', 'x' from generate_series(1, 100) i`;
-  await sql`insert into messages (author_id, text, pub_date)
-            select 1 + i % 100, 'seeded	message ' || i || E'\n\\. ' || md5(i::text), 1700000000 + i
-            from generate_series(1, 20000) i`;
-  await sql.end();
+  await seedBackupData(url, 20_000);
 }, 120_000);
 
 afterAll(async () => {

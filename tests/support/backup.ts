@@ -104,3 +104,18 @@ export async function rowCounts(url: string, tables: string[]): Promise<Record<s
     await sql.end();
   }
 }
+
+/**
+ * 100 users and `messages` messages by them, inserted directly: a database
+ * with something to back up. Each text includes a tab, a newline and a
+ * backslash-dot line, which COPY text must escape.
+ */
+export async function seedBackupData(url: string, messages: number): Promise<void> {
+  const sql = client(url);
+  await sql`insert into users (username, email, pw_hash)
+            select 'seed' || i, 'seed' || i || '@x.org', 'x' from generate_series(1, 100) i`;
+  await sql`insert into messages (author_id, text, pub_date)
+            select 1 + i % 100, 'seeded	message ' || i || E'\n\\. ' || md5(i::text), 1700000000 + i
+            from generate_series(1, ${messages}) i`;
+  await sql.end();
+}
