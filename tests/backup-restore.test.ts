@@ -63,6 +63,10 @@ describe("backup then restore into an empty database", () => {
       const prefix = uniquePrefix("roundtrip");
       const backup = await runBackup(backupConfig(s3, prefix, sourceUrl, extra));
       expect(backup.key).toEndWith(encrypted ? ".sql.gz.age" : ".sql.gz");
+      // The stored object says what it is, so any S3 client downloads it as such.
+      expect((await s3.client.file(backup.key).stat()).type).toBe(
+        encrypted ? "application/octet-stream" : "application/gzip",
+      );
       expect(backup.manifest.encryption).toBe(encrypted ? "age" : null);
       const before = await contents(sourceUrl);
       expect(Object.keys(backup.manifest.tables).sort()).toEqual(Object.keys(before).sort());
