@@ -6,6 +6,7 @@
 // refusals, unknown paths and errors.
 import { type AnyElysia, Elysia } from "elysia";
 import type { AppDeps } from "./deps";
+import { PROBE_PATHS } from "./monitoring";
 import { clientAddress, type Peer, pathOf } from "./request-origin";
 import { methodLabel, type RouteMatcher, routeMatcher, UNMATCHED } from "./route-template";
 
@@ -17,7 +18,7 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}$/;
 
 // Probes and scrapes arrive every few seconds from every monitor; their
 // successes are logged at debug so they do not drown the access log.
-const QUIET_ROUTES = new Set(["/metrics", "/healthz", "/readyz"]);
+const QUIET_ROUTES = new Set([...PROBE_PATHS, "/metrics"]);
 
 const ids = new WeakMap<Request, string>();
 
