@@ -6,20 +6,24 @@ import { sql } from "drizzle-orm";
 import { CookieSigner, SESSION_COOKIE, sessionIdHash } from "../src/http/session";
 import { rows } from "../src/store/rows";
 import { startTestServer, type TestServer } from "./support/server";
-import { REPLICA_SESSION_SECRET, type Replicas, startReplicas } from "./support/servers-on-one-database";
+import {
+  type ServersOnOneDatabase,
+  SHARED_SESSION_SECRET,
+  startServersOnOneDatabase,
+} from "./support/servers-on-one-database";
 import { titleOf, webClient } from "./support/web-client";
 
-let replicas: Replicas;
+let replicas: ServersOnOneDatabase;
 let local: TestServer;
 // Two servers on one database: one in this process, one `minitwit serve` process.
 let servers: [string, string];
-const signer = new CookieSigner(REPLICA_SESSION_SECRET);
+const signer = new CookieSigner(SHARED_SESSION_SECRET);
 
 beforeAll(async () => {
-  replicas = await startReplicas(1);
+  replicas = await startServersOnOneDatabase(1);
   local = await startTestServer("postgres", {
     DATABASE_URL: replicas.databaseUrl,
-    SESSION_SECRET: REPLICA_SESSION_SECRET,
+    SESSION_SECRET: SHARED_SESSION_SECRET,
   });
   servers = [local.web, replicas.web[0] as string];
   for (const name of ["bob", "carol", "dave"]) await webClient(local.web).register(name);

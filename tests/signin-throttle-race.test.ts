@@ -4,7 +4,7 @@
 // password" (or signs in), where a throttled attempt answers 429.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "./support/server";
-import { type Replicas, startReplicas } from "./support/servers-on-one-database";
+import { type ServersOnOneDatabase, startServersOnOneDatabase } from "./support/servers-on-one-database";
 import { errorOf, type WebResponse, webClient } from "./support/web-client";
 
 const guess = (origin: string, username: string, password: string) =>
@@ -38,9 +38,9 @@ describe("parallel guesses on one server", () => {
 });
 
 describe("guesses spread over three replicas on one database", () => {
-  let replicas: Replicas;
+  let replicas: ServersOnOneDatabase;
   beforeAll(async () => {
-    replicas = await startReplicas(3);
+    replicas = await startServersOnOneDatabase(3);
     await webClient(replicas.web[0] as string).register("shared");
     await webClient(replicas.web[0] as string).register("burst");
   }, 60_000);

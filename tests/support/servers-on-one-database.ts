@@ -7,16 +7,19 @@ import { join } from "node:path";
 import { MAIN } from "./cli";
 import { freePort, freshDatabase } from "./postgres";
 
-export const REPLICA_SESSION_SECRET = "replica-test-session-secret-0123456789abcdef";
+export const SHARED_SESSION_SECRET = "replica-test-session-secret-0123456789abcdef";
 
-export interface Replicas {
+export interface ServersOnOneDatabase {
   /** Each replica's web origin, `http://127.0.0.1:<port>`. */
   readonly web: readonly string[];
   readonly databaseUrl: string;
   stop(): Promise<void>;
 }
 
-export async function startReplicas(count: number, env: Record<string, string> = {}): Promise<Replicas> {
+export async function startServersOnOneDatabase(
+  count: number,
+  env: Record<string, string> = {},
+): Promise<ServersOnOneDatabase> {
   const databaseUrl = await freshDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), "minitwit-replicas-"));
   const children: ReturnType<typeof Bun.spawn>[] = [];
@@ -40,7 +43,7 @@ export async function startReplicas(count: number, env: Record<string, string> =
             PORT: String(port),
             API_PORT: String(apiPort),
             METRICS_PORT: "0",
-            SESSION_SECRET: REPLICA_SESSION_SECRET,
+            SESSION_SECRET: SHARED_SESSION_SECRET,
             LOG_LEVEL: "error",
             ...env,
           },
