@@ -51,6 +51,15 @@ function mediaType(header: string): string {
 /** The body as text, refused with 413 as soon as it grows past `maxBytes`. */
 async function readCapped(request: Request, maxBytes: number): Promise<string> {
   if (request.body === null) return "";
+  // With a Content-Length within the cap (the guard refused larger ones),
+  // Bun stops reading at that length, so the body is read whole, natively:
+  // pulling it through a ReadableStream in JavaScript cost about 30 µs of CPU
+  // a request. Chunked bodies (whose framing wins over any Content-Length
+  // they also claim) are read in chunks.
+  const declared = request.headers.get("content-length");
+  if (declared !== null && request.headers.get("transfer-encoding") === null && Number(declared) <= maxBytes) {
+    return request.text();
+  }
   const tooLarge = () => new HttpError(413, `The request body is too large (at most ${maxBytes} bytes)`);
   const chunks: Uint8Array[] = [];
   let size = 0;
