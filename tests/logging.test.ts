@@ -2,7 +2,7 @@
 // their stack, LOG_LEVEL honoured, and no password, token or cookie in it.
 import { afterEach, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { createLogger, type Logger } from "../src/log";
+import { batchedLines, createLogger, type Logger } from "../src/log";
 import { SIMULATOR_AUTH, startTestServer, type TestServer } from "./support/server";
 
 type Line = Record<string, unknown> & { level: string; msg: string };
@@ -158,4 +158,58 @@ test("a server error is logged once, with its stack, under the id of its access 
   expect(access).toMatchObject({ status: 500, route: "/msgs" });
   expect(access.err).toBeUndefined();
   expect(out.lines.filter((l) => l.level === "error")).toHaveLength(1);
+});
+
+describe("stdout is written in batches", () => {
+  const line = (level: string, msg: string) => `${JSON.stringify({ level, time: "t", msg })}\n`;
+
+  function sink() {
+    const writes: string[] = [];
+    return { writes, write: (text: string) => void writes.push(text) };
+  }
+
+  test("info lines wait for the flush interval, then go out in one write", async () => {
+    const out = sink();
+    const lines = batchedLines(out, 20);
+    lines.write(line("info", "one"));
+    lines.write(line("debug", "two"));
+    expect(out.writes).toEqual([]);
+    // Timers fire in the order of their deadlines: the flush's comes first.
+    await Bun.sleep(60);
+    expect(out.writes).toEqual([line("info", "one") + line("debug", "two")]);
+  });
+
+  test.each(["warn", "error", "fatal"])("a %s line goes out at once, after the lines held before it", (level) => {
+    const out = sink();
+    const lines = batchedLines(out, 60_000);
+    lines.write(line("info", "before"));
+    lines.write(line(level, "now"));
+    expect(out.writes).toEqual([line("info", "before") + line(level, "now")]);
+  });
+
+  test("a full batch goes out without waiting", () => {
+    const out = sink();
+    const lines = batchedLines(out, 60_000);
+    const long = line("info", "x".repeat(1_000));
+    for (let i = 0; i < 20; i++) lines.write(long);
+    expect(out.writes.length).toBe(1);
+    expect(out.writes[0]?.split("\n").length).toBeGreaterThan(10);
+  });
+
+  test("lines logged just before the process exits reach stdout, in order", async () => {
+    const script = [
+      `import { createLogger } from ${JSON.stringify(`${import.meta.dir}/../src/log.ts`)};`,
+      `const log = createLogger("info");`,
+      `for (let i = 0; i < 5; i++) log.info({ i }, "last words");`,
+      "process.exit(0);",
+    ].join("\n");
+    const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+    const text = await new Response(child.stdout).text();
+    expect(await child.exited).toBe(0);
+    const written = text
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { i: number }).i);
+    expect(written).toEqual([0, 1, 2, 3, 4]);
+  });
 });
