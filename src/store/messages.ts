@@ -5,7 +5,7 @@ import { and, between, eq, lt, sql } from "drizzle-orm";
 import { messages, users } from "../../db/schema";
 import type { Db } from "../database";
 import { preparedPer } from "./prepared";
-import { rows } from "./rows";
+import { fixedStatement, rows } from "./rows";
 
 export interface TimelineMessage {
   readonly messageId: number;
@@ -162,19 +162,20 @@ export async function homeTimeline(db: Db, userId: number, page: Page): Promise<
   return found.map(fromRaw);
 }
 
+const selectTimelineByUsername = fixedStatement<RawMessage | { [K in keyof RawMessage]: null }>(
+  `select m.message_id, m.text, m.pub_date, u.username, u.email
+   from users u
+   left join lateral (
+     select message_id, text, pub_date from messages
+     where author_id = u.user_id and flagged = false
+     order by message_id desc nulls last limit $2
+   ) m on true
+   where u.username = $1`,
+);
+
 /** A user's messages by name in one round trip; null for an unknown user. */
 export async function timelineByUsername(db: Db, username: string, limit: number): Promise<TimelineMessage[] | null> {
-  const found = await rows<RawMessage | { [K in keyof RawMessage]: null }>(
-    db,
-    sql`select m.message_id, m.text, m.pub_date, u.username, u.email
-        from users u
-        left join lateral (
-          select message_id, text, pub_date from messages
-          where author_id = u.user_id and flagged = false
-          order by message_id desc nulls last limit ${limit}
-        ) m on true
-        where u.username = ${username}`,
-  );
+  const found = await selectTimelineByUsername(db, username, limit);
   if (found.length === 0) return null;
   return found.flatMap((r) => (r.message_id === null ? [] : [fromRaw(r as RawMessage)]));
 }
@@ -187,15 +188,15 @@ export async function postMessage(db: Db, authorId: number, text: string, pubDat
   return (row as { messageId: number }).messageId;
 }
 
+const insertMessageByUsername = fixedStatement<{ message_id: number }>(
+  `insert into messages (author_id, text, pub_date)
+   select user_id, $2, $3 from users where username = $1
+   returning message_id`,
+);
+
 /** Posts as the named user in one statement; false when there is no such user. */
 export async function postMessageByUsername(db: Db, username: string, text: string, pubDate: number): Promise<boolean> {
-  const inserted = await rows<{ message_id: number }>(
-    db,
-    sql`insert into messages (author_id, text, pub_date)
-        select user_id, ${text}, ${pubDate} from users where username = ${username}
-        returning message_id`,
-  );
-  return inserted.length > 0;
+  return (await insertMessageByUsername(db, username, text, pubDate)).length > 0;
 }
 
 interface RawMessage {

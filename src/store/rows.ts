@@ -12,3 +12,25 @@ export async function rows<T>(db: Executor, query: SQL): Promise<T[]> {
   if (Array.isArray(result)) return result as T[];
   return (result as { rows: T[] }).rows;
 }
+
+type Client =
+  | { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]> }
+  | { query(text: string, params: unknown[]): Promise<{ rows: unknown[] }> };
+
+/**
+ * A statement whose text never changes, run with its parameters ($1, $2, …)
+ * straight on the driver: for the simulator's writes, MiniTwit's hottest
+ * statements. drizzle's `sql` template renders the text again from its
+ * pieces on every call, which cost about 20 µs of CPU a request on the
+ * simulator's workload (docs/performance.md); this text is written once, and
+ * postgres.js prepares it once per connection. Takes the database itself, not
+ * a transaction: the driver's client is the database's.
+ */
+export function fixedStatement<T>(text: string): (db: Db, ...params: unknown[]) => Promise<T[]> {
+  return async (db, ...params) => {
+    const client = (db as unknown as { $client?: Client }).$client;
+    if (client === undefined) throw new TypeError("a fixed statement runs on the database, not in a transaction");
+    if ("unsafe" in client) return (await client.unsafe(text, params, { prepare: true })) as T[];
+    return (await client.query(text, params)).rows as T[];
+  };
+}
