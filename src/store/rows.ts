@@ -21,8 +21,8 @@ type Client =
  * A statement whose text never changes, run with its parameters ($1, $2, …)
  * straight on the driver: for the simulator's writes, MiniTwit's hottest
  * statements. drizzle's `sql` template renders the text again from its
- * pieces on every call, which cost about 20 µs of CPU a request on the
- * simulator's workload (docs/performance.md); this text is written once, and
+ * pieces on every call, and maps a builder query's rows column by column
+ * (docs/performance.md, "Figures behind the code"); this text is written once, and
  * postgres.js prepares it once per connection. Takes the database itself, not
  * a transaction: the driver's client is the database's.
  */
