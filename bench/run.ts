@@ -13,6 +13,8 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 //   bun run bench startup [--pglite]                     start to ready, 10 times; --pglite: the embedded
 //                                                        database's first start on an empty DATA_DIR, peak RSS
 //   bun run bench latest                                 the latest value: awaited UPDATEs against LatestTracker
+//   bun run bench writes [--compare] [--requests N] [--warmup N] [--runs N]
+//                                                        server CPU per API write at steady state, by thread
 //
 // Common flags: --binary PATH (a compiled minitwit instead of `bun src/main.ts`),
 // --log-level LEVEL (default info, written to /dev/null), --pool N
@@ -28,6 +30,7 @@ import { runLatest } from "./latest";
 import { DEFAULTS, formatReport, replay } from "./replay";
 import { runEmbeddedStartup, runStartup } from "./startup";
 import { runTimelines } from "./timelines";
+import { runWrites } from "./writes";
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),
@@ -51,6 +54,8 @@ const { values, positionals } = parseArgs({
     users: { type: "string" },
     messages: { type: "string" },
     requests: { type: "string" },
+    runs: { type: "string" },
+    warmup: { type: "string" },
     "database-url": { type: "string" },
     profile: { type: "string" },
     json: { type: "boolean" },
@@ -73,9 +78,13 @@ if (values["one-client"] && values.concurrency !== undefined)
 if (values.compare && (values.bare || values.pglite || values["no-hash"])) {
   usage("--compare runs both MiniTwit and the yardstick on PostgreSQL (no --bare, --pglite or --no-hash)");
 }
-if (values.compare && mode !== "replay" && mode !== "timelines") usage("--compare applies to replay and timelines");
+if (values.compare && !["replay", "timelines", "writes"].includes(mode)) {
+  usage("--compare applies to replay, timelines and writes");
+}
 if (values.bare && mode !== "replay" && mode !== "timelines") usage("--bare applies to replay and timelines");
-if (values.pairs !== undefined && !values.compare) usage("--pairs applies to --compare only");
+if (values.pairs !== undefined && (!values.compare || mode === "writes")) {
+  usage("--pairs applies to --compare of replay and timelines (writes takes --runs)");
+}
 const pairs = number(values.pairs, MIN_PAIRS);
 if (!Number.isInteger(pairs) || pairs < MIN_PAIRS) usage(`--pairs must be a whole number of at least ${MIN_PAIRS}`);
 const concurrency = (fallback: number) => (values["one-client"] ? 1 : number(values.concurrency, fallback));
@@ -139,8 +148,21 @@ switch (mode) {
   case "latest":
     await runLatest({ ...common, requests: number(values.requests, 10_000) });
     break;
+  case "writes":
+    process.exitCode = (await runWrites({
+      server: common,
+      durable: common.durable,
+      requests: number(values.requests, 40_000),
+      warmup: number(values.warmup, 3_000),
+      concurrency: concurrency(16),
+      runs: number(values.runs, 3),
+      compare: values.compare === true,
+    }))
+      ? 0
+      : 1;
+    break;
   default:
-    console.error(`unknown benchmark "${mode}"; one of: replay, timelines, explain, startup, latest`);
+    console.error(`unknown benchmark "${mode}"; one of: replay, timelines, explain, startup, latest, writes`);
     process.exit(2);
 }
 

@@ -17,6 +17,18 @@ import { apiClient, startTestServer, type TestServer } from "./support/server";
 
 const RUN = join(import.meta.dir, "..", "bench", "run.ts");
 
+/** Runs `bun bench/run.ts` with `args`; its standard output once it has exited 0 (else the test fails with its errors). */
+async function runBench(args: string[]): Promise<string> {
+  const child = Bun.spawn([process.execPath, RUN, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+  return out;
+}
+
 const ROWS = 400;
 
 describe("the replay schedule", () => {
@@ -224,13 +236,7 @@ describe("bun run bench --compare", () => {
 
   test("runs three pairs of a few rows with reads and prints each pair and the median ratios", async () => {
     const args = ["--compare", "--rows", "40", "--concurrency", "2", "--reads", "0.5"];
-    const child = Bun.spawn([process.execPath, RUN, ...args], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+    const out = await runBench(args);
     expect(out).toContain("pair 1 (MiniTwit first, then yardstick); errors: MiniTwit 0, yardstick 0");
     expect(out).toContain("pair 2 (yardstick first, then MiniTwit); errors: MiniTwit 0, yardstick 0");
     expect(out).toContain("pair 3 (MiniTwit first, then yardstick)");
@@ -243,5 +249,20 @@ describe("bun run bench --compare", () => {
       expect({ figure, median: (median ?? 0) > 0 }).toEqual({ figure, median: true });
       expect(median).toBe(each.sort((a, b) => a - b)[1] as number);
     }
+  }, 90_000);
+});
+
+describe("bun run bench writes", () => {
+  test("runs MiniTwit and the yardstick in turn and prints each one's CPU per write, by thread", async () => {
+    const args = ["writes", "--compare", "--requests", "90", "--warmup", "30", "--runs", "1", "--concurrency", "2"];
+    const out = await runBench(args);
+    for (const side of ["MiniTwit", "yardstick"]) {
+      const line = new RegExp(
+        `^${side}\\s+server (\\d+) µs/write \\(.*\\); PostgreSQL (\\d+) µs/write; errors 0$`,
+        "m",
+      );
+      expect({ side, printed: line.test(out) }).toEqual({ side, printed: true });
+    }
+    expect(out).toContain("90 writes after 30 to warm up, 2 clients; medians:");
   }, 90_000);
 });
