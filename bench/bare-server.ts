@@ -87,10 +87,12 @@ const toApi = (m: Message) => ({ content: m.text, pub_date: Number(m.pub_date), 
 /** The simulator's reads, each MiniTwit's statement (publicTimeline, timelineByUsername, followingNames). */
 async function read(path: string, no: number): Promise<Response> {
   if (path === "/msgs") {
-    const found = await sql<Message[]>`select "messages"."message_id", "messages"."text", "messages"."pub_date",
-      "users"."username", "users"."email" from "messages" inner join "users" on "users"."user_id" = "messages"."author_id"
-      where ("messages"."flagged" = false and "messages"."message_id" < ${NO_CURSOR})
-      order by "messages"."message_id" desc nulls last limit ${no}`;
+    const found = await sql<Message[]>`select m.message_id, m.text, m.pub_date, u.username, u.email
+      from messages m
+      join users u on u.user_id = m.author_id
+      where m.flagged = false and m.message_id < ${NO_CURSOR}
+      order by m.message_id desc nulls last
+      limit ${no}`;
     return json(200, found.map(toApi));
   }
   if (path.startsWith("/msgs/")) {

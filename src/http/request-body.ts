@@ -54,8 +54,8 @@ async function readCapped(request: Request, maxBytes: number): Promise<string> {
   // With a Content-Length within the cap (the guard refused larger ones),
   // Bun stops reading at that length, so the body is read whole, natively:
   // pulling it through a ReadableStream in JavaScript was one of the largest
-  // costs of an API write (docs/performance.md). Chunked bodies (whose framing wins over any Content-Length
-  // they also claim) are read in chunks.
+  // costs of an API write (docs/performance.md). Chunked bodies, whose
+  // framing wins over any Content-Length they also claim, are read in chunks.
   const declared = request.headers.get("content-length");
   if (declared !== null && request.headers.get("transfer-encoding") === null && Number(declared) <= maxBytes) {
     return request.text();

@@ -43,8 +43,8 @@ const newestFirst = sql`${messages.messageId} desc nulls last`;
 // The public timeline is the simulator's `GET /msgs` and the most read page.
 // Its rows come straight from the driver (fromRaw) rather than through
 // drizzle's mapping of a builder query's rows, column by column: for a page
-// of 100 that mapping was most of MiniTwit's CPU for the request above the
-// yardstick's (docs/performance.md).
+// of 100 that mapping was more than half of what MiniTwit's CPU for the
+// request exceeded the yardstick's by (docs/performance.md).
 const selectPublicPage = fixedStatement<RawMessage>(
   `select m.message_id, m.text, m.pub_date, u.username, u.email
    from messages m
