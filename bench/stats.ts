@@ -112,13 +112,17 @@ export const CLOCK_TICKS_PER_SECOND = 100;
 /** utime + stime of a process, in clock ticks; 0 when it cannot be read. */
 export function cpuTicks(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces) start at ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
+    return statTicks(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return 0;
   }
+}
+
+/** utime + stime from the text of a /proc stat file (a process's or one of its threads'). */
+export function statTicks(stat: string): number {
+  // Fields after the command name (which may hold spaces) start at ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 function mb(kb: number): number {

@@ -6,10 +6,16 @@
 // the JIT compiler, the garbage collector's helpers). With --compare it runs
 // MiniTwit and the yardstick alternately, each on a fresh database.
 import { readdirSync, readFileSync } from "node:fs";
-import type { ServerOptions } from "./harness";
-import { type BenchPostgres, type BenchServer, startBareServer, startBenchPostgres, startMiniTwit } from "./harness";
+import {
+  type BenchPostgres,
+  type BenchServer,
+  type ServerOptions,
+  startBareServer,
+  startBenchPostgres,
+  startMiniTwit,
+} from "./harness";
 import { HttpClient } from "./http-client";
-import { median } from "./stats";
+import { median, statTicks } from "./stats";
 
 export interface WritesOptions {
   readonly server: Omit<ServerOptions, "databaseUrl">;
@@ -31,8 +37,7 @@ function threadTicks(pid: number): Map<string, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks.set(name, (ticks.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+      ticks.set(name, (ticks.get(name) ?? 0) + statTicks(stat));
     } catch {
       // the thread ended between listing and reading
     }

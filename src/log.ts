@@ -61,13 +61,19 @@ export function batchedLines(out: { write(text: string): unknown }, flushMs = FL
   };
 }
 
+// One batch for the process's stdout, whichever logger writes to it: lines
+// of every logger stay in order, and one exit hook writes what is held.
+let sharedStdout: BatchedLines | undefined;
+
 function stdout(): pino.DestinationStream {
-  // SonicBoom writes each batch whole, synchronously, retrying a full pipe
-  // (EAGAIN) as it does for single lines. Its own batching (minLength)
-  // measures its whole buffer again on every line, hence the array above.
-  const lines = batchedLines(pino.destination({ dest: 1, sync: true }));
-  process.once("exit", lines.flush);
-  return lines;
+  if (sharedStdout === undefined) {
+    // SonicBoom writes each batch whole, synchronously, retrying a full pipe
+    // (EAGAIN) as it does for single lines. Its own batching (minLength)
+    // measures its whole buffer again on every line, hence the array above.
+    sharedStdout = batchedLines(pino.destination({ dest: 1, sync: true }));
+    process.once("exit", sharedStdout.flush);
+  }
+  return sharedStdout;
 }
 
 export function createLogger(level: LogLevel, destination: pino.DestinationStream = stdout()): Logger {
