@@ -102,6 +102,16 @@ async function openPglite(dataDir: string): Promise<Database> {
   }
 }
 
+/**
+ * PGlite's buffer cache. initdb's postgresql.conf asks for PostgreSQL's
+ * default of 128 MB, which the WebAssembly engine allocates and zeroes
+ * before it answers anything: half of a start's time and 120 MB of its
+ * memory. One connection reading through the operating system's page cache
+ * needs far less (figures in docs/performance.md, "The embedded database").
+ * Given on the command line, it holds for databases created before it too.
+ */
+const PGLITE_SHARED_BUFFERS = "16MB";
+
 async function createPglite(dir: string) {
   // Unpacking the initialised database (first start only) runs off the
   // JavaScript thread while PGlite's engine compiles.
@@ -109,6 +119,7 @@ async function createPglite(dir: string) {
   const { PGlite } = await import("@electric-sql/pglite");
   return PGlite.create({
     dataDir: dir,
+    startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     pgliteWasmModule,
     // initdb runs only for a directory that holds files but no database,
     // which PGlite has always initialised in place.
