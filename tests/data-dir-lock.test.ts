@@ -7,9 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
-import { MAIN, runMinitwit } from "./support/cli";
+import { runMinitwit } from "./support/cli";
 import { freePort, freshDatabase } from "./support/postgres";
+import { type ServeProcess, spawnServe } from "./support/serve-process";
 import { SIMULATOR_AUTH } from "./support/server";
 
 const IN_USE_HINT = "stop it first, or set DATABASE_URL to share a PostgreSQL between processes";
@@ -42,7 +42,7 @@ function freshDataDir(registry = cleanups): string {
 }
 
 interface Server {
-  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
+  readonly proc: ServeProcess["proc"];
   readonly api: string;
   stop(): Promise<number>;
 }
@@ -51,56 +51,17 @@ type Attempt = { listening: true; server: Server } | { listening: false; code: n
 
 /** `minitwit serve` in its own process: settles once it listens, or once it has exited. */
 async function serve(env: Record<string, string>, registry = cleanups): Promise<Attempt> {
-  const ports = {
-    PORT: String(await freePort()),
-    API_PORT: String(await freePort()),
-    METRICS_PORT: String(await freePort()),
-  };
-  const proc = Bun.spawn(["bun", MAIN, "serve"], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/tmp",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
-      ...ports,
-      ...env,
-    },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const ports = { PORT: String(await freePort()), API_PORT: String(await freePort()) };
+  const server = spawnServe({ ...ports, ...env });
   registry.push(async () => {
-    if (proc.exitCode === null) proc.kill("SIGKILL");
-    await proc.exited;
+    if (server.proc.exitCode === null) server.proc.kill("SIGKILL");
+    await server.exited;
   });
-  const stderr = new Response(proc.stderr).text();
-  // Reads stdout to its end, so a chatty server never blocks on a full pipe.
-  let listening = false;
-  const drained = (async () => {
-    let text = "";
-    for await (const chunk of proc.stdout.pipeThrough(new TextDecoderStream())) {
-      if (listening) continue;
-      text += chunk;
-      listening = text.includes('"msg":"minitwit is listening"');
-    }
-  })();
-  const until = Date.now() + 90_000;
-  while (!listening && proc.exitCode === null) {
-    if (Date.now() > until) throw new Error("serve neither listened nor exited within 90 s");
-    await Bun.sleep(20);
-  }
-  if (!listening) {
-    const code = await proc.exited;
-    return { listening: false, code, stderr: await stderr };
+  if (!(await server.listening())) {
+    return { listening: false, code: await server.exited, stderr: await server.stderr };
   }
   const api = `http://127.0.0.1:${env.API_PORT ?? ports.API_PORT}`;
-  const stop = async () => {
-    proc.kill("SIGTERM");
-    const code = await proc.exited;
-    await drained;
-    return code;
-  };
-  return { listening: true, server: { proc, api, stop } };
+  return { listening: true, server: { proc: server.proc, api, stop: server.stop } };
 }
 
 async function serving(env: Record<string, string>, registry = cleanups): Promise<Server> {

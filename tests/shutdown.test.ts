@@ -5,60 +5,34 @@
 // before it (DRAIN_DELAY_MS) is tested on its own, first.
 import { afterEach, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { join } from "node:path";
 import postgres from "postgres";
 import { freePort, freshDatabase } from "./support/postgres";
+import { spawnServe } from "./support/serve-process";
 import { SIMULATOR_AUTH } from "./support/server";
 
-const root = join(import.meta.dir, "..");
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-/** `minitwit serve` as its own process, with its stdout read line by line. */
-async function spawnServe(env: Record<string, string>) {
+/** `minitwit serve` on a fresh database, with its log lines parsed. */
+async function startServe(env: Record<string, string>) {
   const url = await freshDatabase();
   const [web, api, metrics] = [await freePort(), await freePort(), await freePort()];
-  const proc = Bun.spawn(["bun", "src/main.ts", "serve"], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/tmp",
-      DATABASE_URL: url,
-      PORT: String(web),
-      API_PORT: String(api),
-      METRICS_PORT: String(metrics),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
-      ...env,
-    },
-    stdout: "pipe",
-    stderr: "pipe",
+  const server = spawnServe({
+    DATABASE_URL: url,
+    PORT: String(web),
+    API_PORT: String(api),
+    METRICS_PORT: String(metrics),
+    ...env,
   });
-  cleanups.push(async () => proc.exitCode === null && proc.kill("SIGKILL"));
-  const lines: Record<string, unknown>[] = [];
-  const read = (async () => {
-    let buffer = "";
-    for await (const chunk of proc.stdout.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      for (let i = buffer.indexOf("\n"); i !== -1; i = buffer.indexOf("\n")) {
-        lines.push(JSON.parse(buffer.slice(0, i)));
-        buffer = buffer.slice(i + 1);
-      }
-    }
-  })();
-  const logged = (msg: string) => waitFor(() => lines.some((l) => l.msg === msg), `log line "${msg}"`);
-  await logged("minitwit is listening");
-  // Resolves once the process closed its stdout: every line it wrote is in `lines`.
-  const exited = async () => {
-    const code = await proc.exited;
-    await read;
-    return code;
-  };
+  cleanups.push(async () => server.proc.exitCode === null && server.proc.kill("SIGKILL"));
+  const lines = () => server.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const logged = (msg: string) => waitFor(() => lines().some((l) => l.msg === msg), `log line "${msg}"`);
+  if (!(await server.listening())) throw new Error(`serve exited: ${await server.stderr}`);
   return {
-    proc,
-    exited,
+    proc: server.proc,
+    exited: () => server.exited,
     url,
     lines,
     logged,
@@ -137,7 +111,7 @@ function rawGet(base: string, path: string): Promise<{ status: string; closedByS
 }
 
 test("SIGTERM: for DRAIN_DELAY_MS it serves on, unready, closing each connection; then it stops listening", async () => {
-  const server = await spawnServe({ DRAIN_DELAY_MS: "2000" });
+  const server = await startServe({ DRAIN_DELAY_MS: "2000" });
   expect(await post(server.api, "/register", { username: "alice", email: "a@x", pwd: "p" })).toBe(204);
   expect(await rawGet(server.web, "/readyz")).toEqual({ status: "HTTP/1.1 200 OK", closedByServer: false });
 
@@ -178,7 +152,7 @@ test("SIGTERM: for DRAIN_DELAY_MS it serves on, unready, closing each connection
 }, 90_000);
 
 test("SIGTERM: requests in flight complete with 2xx, new connections are refused, then exit 0", async () => {
-  const server = await spawnServe({ SHUTDOWN_TIMEOUT_MS: "30000", DRAIN_DELAY_MS: "0" });
+  const server = await startServe({ SHUTDOWN_TIMEOUT_MS: "30000", DRAIN_DELAY_MS: "0" });
   expect(await post(server.api, "/register", { username: "alice", email: "a@x", pwd: "p" })).toBe(204);
   const lock = await lockWrites(server.url);
 
@@ -203,9 +177,9 @@ test("SIGTERM: requests in flight complete with 2xx, new connections are refused
   expect(await Promise.all(inFlight)).toEqual([204, 204, 204, 204, 204, 204]);
   expect(await server.exited()).toBe(0);
   // Nothing written on the way out is lost: each request's access line, then the last word.
-  const afterSignal = server.lines.slice(server.lines.findIndex((l) => l.msg === "shutting down"));
+  const afterSignal = server.lines().slice(server.lines().findIndex((l) => l.msg === "shutting down"));
   expect(afterSignal.filter((l) => l.msg === "request").map((l) => l.status)).toEqual([204, 204, 204, 204, 204, 204]);
-  expect(server.lines.at(-1)?.msg).toBe("minitwit stopped");
+  expect(server.lines().at(-1)?.msg).toBe("minitwit stopped");
 
   const sql = postgres(server.url, { max: 1, onnotice: () => {} });
   cleanups.push(() => sql.end());
@@ -215,7 +189,7 @@ test("SIGTERM: requests in flight complete with 2xx, new connections are refused
 }, 90_000);
 
 test("SIGTERM: requests that outlast SHUTDOWN_TIMEOUT_MS are cut off and the process still exits 0", async () => {
-  const server = await spawnServe({ SHUTDOWN_TIMEOUT_MS: "300", DRAIN_DELAY_MS: "0" });
+  const server = await startServe({ SHUTDOWN_TIMEOUT_MS: "300", DRAIN_DELAY_MS: "0" });
   expect(await post(server.api, "/register", { username: "alice", email: "a@x", pwd: "p" })).toBe(204);
   const lock = await lockWrites(server.url);
   const stuck = post(server.api, "/msgs/alice", { content: "never stored in time" });
@@ -223,7 +197,7 @@ test("SIGTERM: requests that outlast SHUTDOWN_TIMEOUT_MS are cut off and the pro
 
   server.proc.kill("SIGTERM");
   expect(await server.exited()).toBe(0);
-  expect(server.lines.map((l) => l.msg)).toContain("in-flight requests did not finish in time; closing them");
+  expect(server.lines().map((l) => l.msg)).toContain("in-flight requests did not finish in time; closing them");
   expect(typeof (await stuck)).toBe("string");
   await lock.release();
 }, 90_000);

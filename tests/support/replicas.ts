@@ -3,10 +3,8 @@
 // have their own address. The test plays Swarm: a replica enters the
 // service's DNS once /readyz answers 200 and leaves it as it is stopped, or
 // once it has died.
-import { join } from "node:path";
+import { spawnServe } from "./serve-process";
 import type { ServiceDns } from "./service-dns";
-
-const ROOT = join(import.meta.dir, "..", "..");
 
 export interface Replica {
   readonly ip: string;
@@ -38,41 +36,11 @@ export function replicaSet(dns: ServiceDns, env: Record<string, string>, ports: 
 
   const start = async (slot: number) => {
     const ip = ipOf(slot);
-    const proc = Bun.spawn(["bun", "src/main.ts", "serve"], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: process.env.HOME ?? "/tmp",
-        HOST: ip,
-        PORT: String(ports.web),
-        API_PORT: String(ports.api),
-        METRICS_PORT: "0",
-        LOG_LEVEL: "info",
-        ...env,
-      },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const lines: string[] = [];
-    const reading = (async () => {
-      let buffer = "";
-      for await (const chunk of proc.stdout.pipeThrough(new TextDecoderStream())) {
-        const parts = (buffer + chunk).split("\n");
-        buffer = parts.pop() ?? "";
-        lines.push(...parts);
-      }
-    })();
+    const server = spawnServe({ HOST: ip, PORT: String(ports.web), API_PORT: String(ports.api), ...env });
     const web = `http://${ip}:${ports.web}`;
-    const replica: Replica = { ip, web, proc, lines, exited: reading.then(() => proc.exited) };
+    const replica: Replica = { ip, web, proc: server.proc, lines: server.lines, exited: server.exited };
     replicas[slot] = replica;
-    const until = Date.now() + 30_000;
-    while (!(await isReady(`${web}/readyz`))) {
-      if (proc.exitCode !== null || Date.now() > until) {
-        throw new Error(`replica ${ip} did not become ready:\n${await new Response(proc.stderr).text()}`);
-      }
-      await Bun.sleep(50);
-    }
+    await server.ready(web);
     dns.register(ip);
     return replica;
   };
@@ -111,14 +79,4 @@ export function replicaSet(dns: ServiceDns, env: Record<string, string>, ports: 
     },
   };
   return set;
-}
-
-async function isReady(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url);
-    await res.arrayBuffer();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
 }
