@@ -1,9 +1,11 @@
 #!/usr/bin/env bun
 // `bun run generate:pglite-datadir`: writes db/pglite-datadir.tar.gz, the
-// data directory that initdb of the installed PGlite creates, which the
-// embedded database unpacks on its first start (src/pglite-datadir.ts).
-// Run it after upgrading @electric-sql/pglite and commit the result;
-// tests/pglite-first-start.test.ts fails until then if initdb's output changed.
+// data directory that initdb of the installed PGlite creates, with the
+// migrations of the day applied, which the embedded database unpacks on its
+// first start (src/pglite-datadir.ts). Run it after upgrading
+// @electric-sql/pglite and commit the result; tests/pglite-first-start.test.ts
+// fails until then if initdb's output changed. A migration added later needs
+// no new file: a first start applies it as any start applies a pending one.
 //
 // The tar comes from the system's tar, which keeps the empty directories
 // PostgreSQL needs (pg_notify, pg_tblspc, ...) with their modes.
@@ -11,6 +13,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { drizzle } from "drizzle-orm/pglite";
+import type { Db } from "../src/database";
+import { applyMigrations } from "../src/migrate";
+import * as schema from "./schema";
 
 const OUTPUT = join(import.meta.dir, "pglite-datadir.tar.gz");
 // The highest level: compressing happens once, here; unpacking costs the same.
@@ -24,10 +30,23 @@ export async function initdbDataDir(parent: string): Promise<string> {
   return dir;
 }
 
+/** initdb, then the migrations; shut down cleanly. Returns the directory and the migrations applied. */
+async function migratedDataDir(parent: string): Promise<{ dir: string; applied: string[] }> {
+  const dir = await initdbDataDir(parent);
+  const pg = await PGlite.create({ dataDir: dir });
+  try {
+    const { applied } = await applyMigrations(drizzle(pg, { schema }) as unknown as Db);
+    return { dir, applied };
+  } finally {
+    await pg.close();
+  }
+}
+
 async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), "minitwit-initdb-"));
   try {
-    const dir = await initdbDataDir(scratch);
+    const { dir, applied } = await migratedDataDir(scratch);
+    console.log(`initdb, then the migrations ${applied.join(", ")}`);
     const tar = Bun.spawnSync(["tar", "-C", dir, "-cf", "-", "."], { stderr: "inherit" });
     if (tar.exitCode !== 0) throw new Error(`tar exited with ${tar.exitCode}`);
     const compressed = await new Bun.Archive(tar.stdout, { compress: "gzip", level: GZIP_LEVEL }).bytes();

@@ -2,14 +2,15 @@
 // PostgreSQL in WebAssembly next to the first one, which on a small machine
 // costs more memory than everything MiniTwit does afterwards (figures in
 // docs/performance.md, "The embedded database"). Instead MiniTwit ships the
-// data directory that initdb of the pinned PGlite produces, as a tarball,
-// and unpacks it into an empty DATA_DIR/pglite before PGlite starts; PGlite
-// then finds a database and starts as on any later day.
+// data directory that initdb of the pinned PGlite produces, with the
+// migrations of its day applied, as a tarball, and unpacks it into an empty
+// DATA_DIR/pglite before PGlite starts; PGlite then finds a database and
+// starts as on any later day, and only migrations newer than the tarball run.
 //
 // The tarball is generated, never edited: `bun run generate:pglite-datadir`
-// (db/generate-pglite-datadir.ts) runs initdb through the installed
-// PGlite, and tests/pglite-first-start.test.ts proves that a database
-// unpacked from it equals one that initdb creates.
+// (db/generate-pglite-datadir.ts) runs initdb through the installed PGlite
+// and then the migrations, and tests/pglite-first-start.test.ts proves that
+// a database unpacked from it equals one that initdb and the migrations create.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import initialisedDataDirPath from "../db/pglite-datadir.tar.gz" with { type: "file" };

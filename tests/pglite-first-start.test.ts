@@ -1,7 +1,8 @@
 // The embedded database's first start unpacks the data directory MiniTwit
-// ships (db/pglite-datadir.tar.gz) instead of running initdb. The database
-// that results must be the one initdb of the pinned PGlite creates: same
-// catalogs, and after the migrations the same schema and migrations table.
+// ships (db/pglite-datadir.tar.gz) instead of running initdb, with the
+// migrations of its day already applied. The database that results must be
+// the one initdb of the pinned PGlite creates: same catalogs, and after the
+// migrations the same schema and migrations table.
 // If this fails after a PGlite upgrade: `bun run generate:pglite-datadir`.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { initdbDataDir } from "../db/generate-pglite-datadir";
+import { embeddedMigrations } from "../db/migrations";
 import { unpackInitialisedDataDir } from "../src/pglite-datadir";
 import { runMinitwit } from "./support/cli";
 
@@ -17,6 +19,8 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** DATA_DIRs: one initialised by initdb, as before; two by `minitwit migrate`'s first start. */
 const dataDirs = { initdb: join(scratch, "initdb"), shipped: join(scratch, "shipped"), again: join(scratch, "again") };
+/** What `minitwit migrate` printed on each DATA_DIR. */
+const migrated: Record<string, string> = {};
 
 async function migrate(dataDir: string): Promise<string> {
   const result = await runMinitwit(["migrate"], { DATA_DIR: dataDir, LOG_LEVEL: "silent" });
@@ -27,7 +31,7 @@ async function migrate(dataDir: string): Promise<string> {
 beforeAll(async () => {
   mkdirSync(dataDirs.initdb);
   await initdbDataDir(dataDirs.initdb);
-  for (const dir of Object.values(dataDirs)) await migrate(dir);
+  for (const [name, dir] of Object.entries(dataDirs)) migrated[name] = await migrate(dir);
 }, 180_000);
 
 /** Runs queries on the embedded database of a DATA_DIR, in this process, once no server holds it. */
@@ -85,6 +89,28 @@ test("the shipped database equals the one initdb creates: catalogs, schema, migr
   expect(expected.migrations?.length).toBeGreaterThan(0);
   expect(expected.constraints?.length).toBeGreaterThan(0);
   expect(await catalog(dataDirs.shipped)).toEqual(expected);
+}, 60_000);
+
+test("the shipped database holds the migrations of its day, so a first start applies only newer ones", async () => {
+  const tarball = join(scratch, "tarball-only");
+  await unpackInitialisedDataDir(join(tarball, "pglite"));
+  const shipped = await query(tarball, async (pg) => {
+    const result = await pg.query<{ tag: string; sha256: string }>(
+      "select tag, sha256 from schema_migrations order by tag",
+    );
+    return result.rows;
+  });
+  // Each shipped migration is today's file, unchanged, and they are today's first ones.
+  const today = embeddedMigrations().map((m) => ({
+    tag: m.tag,
+    sha256: new Bun.CryptoHasher("sha256").update(m.sql).digest("hex"),
+  }));
+  expect(shipped.length).toBeGreaterThan(0);
+  expect(shipped).toEqual(today.slice(0, shipped.length));
+  // The first start applies what is newer than the file, and nothing when nothing is.
+  const newer = today.slice(shipped.length).map((m) => m.tag);
+  expect(migrated.shipped).toStartWith(newer.length === 0 ? "schema is current" : `applied ${newer.join(", ")};`);
+  expect(migrated.initdb).toStartWith(`applied ${today.map((m) => m.tag).join(", ")};`);
 }, 60_000);
 
 test("the shipped database keeps its data across a second start", async () => {
