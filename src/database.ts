@@ -105,7 +105,7 @@ async function openPglite(dataDir: string): Promise<Database> {
 /**
  * PGlite's buffer cache. initdb's postgresql.conf asks for PostgreSQL's
  * default of 128 MB, which the WebAssembly engine allocates and zeroes
- * before it answers anything: half of a start's time and 120 MB of its
+ * before it answers anything: a third of a start's time and 120 MB of its
  * memory. One connection reading through the operating system's page cache
  * needs far less (figures in docs/performance.md, "The embedded database").
  * Given on the command line, it holds for databases created before it too.

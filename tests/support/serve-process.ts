@@ -16,7 +16,7 @@ export interface ServeProcess {
   readonly stderr: Promise<string>;
   /** Whether it logged that it listens before it exited; throws after `timeoutMs`. */
   listening(timeoutMs?: number): Promise<boolean>;
-  /** Waits until `origin`/readyz answers 200; throws with its stderr if it exits or `timeoutMs` passes. */
+  /** Waits until `origin`/readyz answers 200; throws if it exits first (with its stderr) or after `timeoutMs`. */
   ready(origin: string, timeoutMs?: number): Promise<void>;
   /** SIGTERM; resolves with the exit code once all output is read. */
   stop(): Promise<number>;
