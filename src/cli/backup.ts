@@ -1,8 +1,5 @@
-import { type BackupResult, requirePostgres, runBackup, writeBackupFile } from "../backup/backup";
-import { requireS3 } from "../backup/s3";
-import { checkCron, startBackupSchedule } from "../backup/schedule";
+import type { BackupResult } from "../backup/backup";
 import { UsageError } from "../errors";
-import { createLogger } from "../log";
 import { DATABASE_HELP, databaseOptions, defineCommand, stopSignal } from "./command";
 
 export const S3_HELP = `Environment (S3, any S3-compatible store):
@@ -55,6 +52,17 @@ ${S3_HELP}`,
     "metrics-port": { type: "integer", min: 0, max: 65_535 },
   },
   async run({ config, options, out }) {
+    const [
+      { requirePostgres, runBackup, writeBackupFile },
+      { requireS3 },
+      { checkCron, startBackupSchedule },
+      { createLogger },
+    ] = await Promise.all([
+      import("../backup/backup"),
+      import("../backup/s3"),
+      import("../backup/schedule"),
+      import("../log"),
+    ]);
     const keepDays = options["keep-days"] ?? null;
     const metricsPort = options["metrics-port"] ?? null;
     const cron = options.schedule;

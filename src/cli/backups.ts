@@ -1,5 +1,3 @@
-import { listBackups, readManifest } from "../backup/catalog";
-import { objectUrl, requireS3 } from "../backup/s3";
 import { S3_HELP } from "./backup";
 import { defineCommand } from "./command";
 
@@ -19,6 +17,10 @@ Options:
 ${S3_HELP}`,
   options: { json: { type: "boolean" } },
   async run({ config, flags, out }) {
+    const [{ listBackups, readManifest }, { objectUrl, requireS3 }] = await Promise.all([
+      import("../backup/catalog"),
+      import("../backup/s3"),
+    ]);
     const store = requireS3(config);
     const now = Date.now();
     const found = await Promise.all(

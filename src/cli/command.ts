@@ -3,6 +3,10 @@
 // reads, and optionally sub-commands; `defineCommand` turns the raw flags into
 // typed values with one parser and one wording of its errors, so that no
 // command parses a number by itself. Commands throw on failure, never exit.
+// A command imports what it runs inside run(), not at the top of its file:
+// src/main.ts imports every command for its name and help, and `minitwit
+// healthcheck` (every 5 s beside each replica) or `version` should not load
+// the web server and the database drivers (tests/cli-loading.test.ts).
 import type { ParseArgsConfig } from "node:util";
 import type { Config, Section } from "../config";
 import { parseInteger } from "../config-values";

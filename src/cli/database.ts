@@ -1,15 +1,19 @@
 // Opens the database for an operator command, migrated, and always closes it.
 // Operator commands log to stderr so their stdout stays clean for pipes.
-import pino from "pino";
 import type { Config } from "../config";
-import { type Database, openDatabase } from "../database";
-import { createLogger, type Logger } from "../log";
-import { applyMigrations } from "../migrate";
+import type { Database } from "../database";
+import type { Logger } from "../log";
 
 export async function withDatabase<T>(
   config: Config,
   work: (database: Database, log: Logger) => Promise<T>,
 ): Promise<T> {
+  const [{ default: pino }, { openDatabase }, { createLogger }, { applyMigrations }] = await Promise.all([
+    import("pino"),
+    import("../database"),
+    import("../log"),
+    import("../migrate"),
+  ]);
   const log = createLogger(config.logLevel, pino.destination(2));
   const database = await openDatabase(config, log);
   try {

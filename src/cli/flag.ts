@@ -1,7 +1,7 @@
 // `minitwit flag` and `minitwit unflag`: hide or show messages, as the
 // original's flag_tool did. All ids are checked before anything changes.
 import { UsageError } from "../errors";
-import { type FlagAction, setFlagged } from "../store/moderation";
+import type { FlagAction } from "../store/moderation";
 import { type Command, DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 import { withDatabase } from "./database";
 
@@ -33,6 +33,7 @@ ${DATABASE_HELP}`,
         );
       }
       const ids = [...new Set(args.map(Number))];
+      const { setFlagged } = await import("../store/moderation");
       return withDatabase(config, async (database, log) => {
         const found = await setFlagged(database.db, ids, action, config.operator, Math.floor(Date.now() / 1000));
         for (const id of ids) {

@@ -1,6 +1,5 @@
 import { UsageError } from "../errors";
-import { type ImportReport, importLegacy } from "../legacy/import";
-import { openLegacySource } from "../legacy/sources";
+import type { ImportReport } from "../legacy/import";
 import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 import { withDatabase } from "./database";
 
@@ -35,6 +34,10 @@ ${DATABASE_HELP}`,
   async run({ config, flags, out }) {
     const from = typeof flags.from === "string" ? flags.from.trim() : "";
     if (from === "") throw new UsageError("--from is required", "import");
+    const [{ importLegacy }, { openLegacySource }] = await Promise.all([
+      import("../legacy/import"),
+      import("../legacy/sources"),
+    ]);
     const source = await openLegacySource(from);
     try {
       await withDatabase(config, async (database) => {

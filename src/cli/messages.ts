@@ -1,5 +1,4 @@
 // `minitwit messages`: what moderators look through to find what to flag.
-import { listMessages } from "../store/moderation";
 import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 import { withDatabase } from "./database";
 
@@ -28,6 +27,7 @@ ${DATABASE_HELP}`,
   },
   async run({ config, options, out }) {
     const { limit = 50, before } = options;
+    const { listMessages } = await import("../store/moderation");
     return withDatabase(config, async (database) => {
       const found = await listMessages(database.db, {
         username: options.user,

@@ -1,6 +1,3 @@
-import { openDatabase } from "../database";
-import { createLogger } from "../log";
-import { applyMigrations } from "../migrate";
 import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 
 export const migrate = defineCommand({
@@ -16,6 +13,11 @@ Options:
 ${DATABASE_HELP}`,
   options: databaseOptions,
   async run({ config, out }) {
+    const [{ openDatabase }, { createLogger }, { applyMigrations }] = await Promise.all([
+      import("../database"),
+      import("../log"),
+      import("../migrate"),
+    ]);
     const log = createLogger(config.logLevel);
     const database = await openDatabase(config, log);
     try {

@@ -1,10 +1,6 @@
 import { redactUrl } from "../config-values";
 import { UsageError } from "../errors";
-import { connect, type Sql } from "../replicate/catalog";
-import { cutover } from "../replicate/cutover";
-import { startMove } from "../replicate/start";
-import { formatStatus, moveStatus } from "../replicate/status";
-import { abortMove } from "../replicate/teardown";
+import type { Sql } from "../replicate/catalog";
 import { type CommandContext, defineCommand, type OptionSpecs, type Subcommand } from "./command";
 
 // Held on the source for the length of one start, cutover or abort, so two
@@ -79,6 +75,7 @@ Options:
       ),
       ["publisher-url", "force", "wait", "timeout"],
       async (ctx, source, target) => {
+        const { startMove } = await import("../replicate/start");
         await startMove(source, target as Sql, {
           publisherUrl:
             ctx.options["publisher-url"] === undefined ? ends(ctx).from : url(ctx, "publisher-url", null, ""),
@@ -97,6 +94,7 @@ Options:
       ),
       ["json"],
       async (ctx, source, target) => {
+        const { formatStatus, moveStatus } = await import("../replicate/status");
         const status = await moveStatus(source, target as Sql);
         for (const line of ctx.options.json ? [JSON.stringify(status, null, 2)] : formatStatus(status)) ctx.out(line);
       },
@@ -111,6 +109,7 @@ Options:
       ),
       ["max-lag", "timeout"],
       async (ctx, source, target) => {
+        const { cutover } = await import("../replicate/cutover");
         const done = await cutover(source, target as Sql, {
           maxLagBytes: ctx.options["max-lag"] ?? 1_048_576,
           timeoutMs: ctx.options.timeout ?? DEFAULT_TIMEOUT_MS,
@@ -132,6 +131,7 @@ Options:
       ),
       ["force"],
       async (ctx, source, target) => {
+        const { abortMove } = await import("../replicate/teardown");
         if (target === null)
           ctx.out(`warning: cannot connect to the target ${redactUrl(ends(ctx).to)}; cleaning the source only`);
         await abortMove(source, target, { force: ctx.options.force === true, progress: ctx.out });
@@ -158,6 +158,7 @@ function step(
     async run(ctx: Context) {
       if (ctx.args.length > 0) throw new UsageError(`unexpected argument "${ctx.args[0]}"`, "replicate");
       const { from, to } = ends(ctx);
+      const { connect } = await import("../replicate/catalog");
       const source = await connect(from, "source");
       let target: Sql | null = null;
       try {

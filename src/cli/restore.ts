@@ -1,4 +1,4 @@
-import { runRestore, type Which } from "../backup/restore";
+import type { Which } from "../backup/restore";
 import { UsageError } from "../errors";
 import { S3_HELP } from "./backup";
 import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
@@ -41,7 +41,9 @@ ${S3_HELP}`,
     force: { type: "boolean" },
   },
   async run({ config, options, out }) {
-    const result = await runRestore(config, { which: whichBackup(options), force: options.force === true });
+    const which = whichBackup(options);
+    const { runRestore } = await import("../backup/restore");
+    const result = await runRestore(config, { which, force: options.force === true });
     const { manifest } = result;
     out(`restored ${result.location} (taken ${manifest.createdAt}, schema ${manifest.schemaVersion})`);
     if (!result.hadManifest) out("  no manifest next to the file: checked by its gzip, age and row-count checks alone");

@@ -1,6 +1,5 @@
 // `minitwit seed`: a synthetic data set for benchmarks and demos.
 import { UsageError } from "../errors";
-import { seedDatabase } from "../seed/seed";
 import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 import { withDatabase } from "./database";
 
@@ -36,6 +35,7 @@ ${DATABASE_HELP}`,
   async run({ config, options, out }) {
     const { users = 10_000, messages = 1_000_000, seed: seedValue = 1, password = "minitwit" } = options;
     if (password === "") throw new UsageError("--password must not be empty", "seed");
+    const { seedDatabase } = await import("../seed/seed");
     return withDatabase(config, async (database) => {
       const result = await seedDatabase(database, config.databaseUrl, {
         users,

@@ -1,6 +1,5 @@
 import { type Config, DEFAULT_SIMULATOR_TOKEN } from "../config";
-import { startServer } from "../http/server";
-import { createLogger, type Logger } from "../log";
+import type { Logger } from "../log";
 import { DATABASE_HELP, databaseOptions, defineCommand, stopSignal } from "./command";
 
 export const serve = defineCommand({
@@ -38,6 +37,7 @@ RATE_LIMIT_PER_SECOND, ...), NODE_ENV.`,
     "no-migrate": { type: "boolean" },
   },
   async run({ config }) {
+    const [{ startServer }, { createLogger }] = await Promise.all([import("../http/server"), import("../log")]);
     const log = createLogger(config.logLevel);
     checkSimulatorToken(config, log);
     checkSessionSecret(config, log);
