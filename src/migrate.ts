@@ -42,7 +42,7 @@ export async function applyMigrations(
     );
     const applied: string[] = [];
     for (const migration of migrations) {
-      const hash = sha256(migration.sql);
+      const hash = migrationHash(migration);
       const seen = done.get(migration.tag);
       if (seen !== undefined) {
         if (seen !== hash) throw new Error(`migration ${migration.tag} was changed after it was applied`);
@@ -86,8 +86,9 @@ export async function pendingMigrations(db: Db, migrations: Migration[] = embedd
   return migrations.filter((m) => !done.has(m.tag)).map((m) => m.tag);
 }
 
-function sha256(text: string): string {
-  return new Bun.CryptoHasher("sha256").update(text).digest("hex");
+/** What schema_migrations records of a migration: the sha256 of its SQL, in hex. */
+export function migrationHash(migration: Migration): string {
+  return new Bun.CryptoHasher("sha256").update(migration.sql).digest("hex");
 }
 
 /** PostgreSQL's own words (and hint) rather than the driver's "Failed query: <the whole migration>". */

@@ -41,10 +41,8 @@ function freshDataDir(registry = cleanups): string {
   return dir;
 }
 
-interface Server {
-  readonly proc: ServeProcess["proc"];
+interface Server extends Pick<ServeProcess, "proc" | "stop"> {
   readonly api: string;
-  stop(): Promise<number>;
 }
 
 type Attempt = { listening: true; server: Server } | { listening: false; code: number; stderr: string };

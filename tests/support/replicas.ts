@@ -3,18 +3,14 @@
 // have their own address. The test plays Swarm: a replica enters the
 // service's DNS once /readyz answers 200 and leaves it as it is stopped, or
 // once it has died.
-import { spawnServe } from "./serve-process";
+import { type ServeProcess, spawnServe } from "./serve-process";
 import type { ServiceDns } from "./service-dns";
 
-export interface Replica {
+/** A replica's process, its stdout lines and its exit, as spawnServe gives them. */
+export interface Replica extends Pick<ServeProcess, "proc" | "lines" | "exited"> {
   readonly ip: string;
   /** Its own web address, bypassing the proxy. */
   readonly web: string;
-  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  /** Every stdout line so far (JSON, unparsed). */
-  readonly lines: string[];
-  /** Resolves once the process has exited and all of its output is in `lines`. */
-  readonly exited: Promise<number>;
 }
 
 export interface ReplicaSet {
