@@ -15,6 +15,9 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 //   bun run bench latest                                 the latest value: awaited UPDATEs against LatestTracker
 //   bun run bench writes [--compare] [--requests N] [--warmup N] [--runs N]
 //                                                        server CPU per API write at steady state, by thread
+//   bun run bench layers [--requests N] [--warmup N] [--runs N]
+//                                                        server CPU per API write of each layer of the API port,
+//                                                        PostgreSQL replaced by a stand-in
 //
 // Common flags: --binary PATH (a compiled minitwit instead of `bun src/main.ts`),
 // --log-level LEVEL (default info, written to /dev/null), --pool N
@@ -27,6 +30,7 @@ import { databaseCounters } from "./databases";
 import { runExplain } from "./explain";
 import { removeDir, startBareServer, startBenchPostgres, startMiniTwit } from "./harness";
 import { runLatest } from "./latest";
+import { runLayers } from "./layers";
 import { DEFAULTS, formatReport, replay } from "./replay";
 import { runEmbeddedStartup, runStartup } from "./startup";
 import { runTimelines } from "./timelines";
@@ -161,8 +165,18 @@ switch (mode) {
       ? 0
       : 1;
     break;
+  case "layers":
+    process.exitCode = (await runLayers({
+      requests: number(values.requests, 20_000),
+      warmup: number(values.warmup, 3_000),
+      concurrency: concurrency(16),
+      rounds: number(values.runs, 3),
+    }))
+      ? 0
+      : 1;
+    break;
   default:
-    console.error(`unknown benchmark "${mode}"; one of: replay, timelines, explain, startup, latest, writes`);
+    console.error(`unknown benchmark "${mode}"; one of: replay, timelines, explain, startup, latest, writes, layers`);
     process.exit(2);
 }
 

@@ -31,7 +31,7 @@ export interface WritesOptions {
 const USERS = 50;
 
 /** CPU ticks of each of a process's threads, by thread name (numbered workers summed). */
-function threadTicks(pid: number): Map<string, number> {
+export function threadTicks(pid: number): Map<string, number> {
   const ticks = new Map<string, number>();
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -45,8 +45,14 @@ function threadTicks(pid: number): Map<string, number> {
   return ticks;
 }
 
-/** Sends `count` writes from `concurrency` keep-alive clients; returns how many did not answer 204. */
-async function sendWrites(server: BenchServer, headers: string, from: number, count: number, concurrency: number) {
+/** Sends `count` writes from `concurrency` keep-alive clients to `server.api`; returns how many did not answer 204. */
+export async function sendWrites(
+  server: Pick<BenchServer, "api">,
+  headers: string,
+  from: number,
+  count: number,
+  concurrency: number,
+) {
   let next = from;
   let errors = 0;
   await Promise.all(

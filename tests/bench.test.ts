@@ -9,6 +9,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { medianRatios, orderOf, type Pair, ratios } from "../bench/compare-report";
 import { startBareServer } from "../bench/harness";
+import { LAYERS } from "../bench/layers-server";
 import type { ReplayReport } from "../bench/replay";
 import { ScenarioSchedule } from "../bench/schedule";
 import { freshDatabase } from "./support/postgres";
@@ -264,5 +265,18 @@ describe("bun run bench writes", () => {
       expect({ side, printed: line.test(out) }).toEqual({ side, printed: true });
     }
     expect(out).toContain("90 writes after 30 to warm up, 2 clients; medians:");
+  }, 90_000);
+});
+
+describe("bun run bench layers", () => {
+  test("runs every variant of the API port on the stand-in database with no error, and prints each one's CPU per write", async () => {
+    const out = await runBench(["layers", "--requests", "60", "--warmup", "30", "--runs", "1", "--concurrency", "2"]);
+    const variants = ["Bun.serve", "Elysia", ...LAYERS.map((l) => `Elysia + ${l}`), "the API port (createApp)"];
+    for (const variant of variants) {
+      const printed = new RegExp(`^  ${variant.replace(/[.()+]/g, "\\$&")}\\s+\\d+ µs`, "m").test(out);
+      expect({ variant, printed }).toEqual({ variant, printed: true });
+    }
+    // runBench has checked the exit status: 0 only when every write answered 204.
+    expect(out).not.toContain("did not answer 204");
   }, 90_000);
 });
