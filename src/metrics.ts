@@ -2,11 +2,12 @@
 // (not prom-client's global one, so tests can run several servers in one
 // process). Request metrics are fed by the HTTP layer, the business counters
 // by the handlers that succeed; gauges are computed when scraped.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { Database } from "./database";
 import type { Drain } from "./http/drain";
 import type { LatestTracker } from "./latest";
 import type { Logger } from "./log";
+import { RequestMetrics } from "./request-metrics";
 import { readLatest } from "./store/latest";
 import { moderationCounts } from "./store/moderation";
 import { liveRowEstimates, type TableSizes } from "./store/table-sizes";
@@ -31,7 +32,7 @@ export function createMetrics({ database, latest, log, drain }: MetricSources) {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: "minitwit_" });
-  const http = httpMetrics(registers);
+  const http = httpMetrics(registry);
   const business = businessCounters(registers);
   databaseGauges(database, log, registers);
   latestGauge(database, latest, registers);
@@ -40,10 +41,7 @@ export function createMetrics({ database, latest, log, drain }: MetricSources) {
     registry,
     ...business,
     /** Records one answered request; `route` must be a template or a fixed placeholder. */
-    observeRequest(method: string, route: string, status: number, seconds: number): void {
-      http.requests.inc({ method, route, status: String(status) });
-      http.duration.observe({ method, route }, seconds);
-    },
+    observeRequest: http.observe.bind(http),
     /** The exposition text for /metrics. */
     text: () => registry.metrics(),
     contentType: registry.contentType,
@@ -52,21 +50,16 @@ export function createMetrics({ database, latest, log, drain }: MetricSources) {
 
 type Registers = Registry[];
 
-function httpMetrics(registers: Registers) {
-  const requests = new Counter({
-    name: "http_requests_total",
-    help: "HTTP responses sent, by method, route template and status.",
-    labelNames: ["method", "route", "status"] as const,
-    registers,
-  });
-  const duration = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "Time from receiving a request to having its response, by method and route template.",
-    labelNames: ["method", "route"] as const,
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  return { requests, duration };
+function httpMetrics(registry: Registry) {
+  return new RequestMetrics(
+    registry,
+    DURATION_BUCKETS,
+    { name: "http_requests_total", help: "HTTP responses sent, by method, route template and status." },
+    {
+      name: "http_request_duration_seconds",
+      help: "Time from receiving a request to having its response, by method and route template.",
+    },
+  );
 }
 
 function businessCounters(registers: Registers) {
