@@ -61,6 +61,21 @@ describe("access lines", () => {
     ]);
   });
 
+  test("an access line has the envelope of the logger's own lines, in their order", async () => {
+    const out = capture("info");
+    running = await startTestServer("postgres", {}, out.log);
+    await (await fetch(`${running.api}/latest`)).arrayBuffer();
+    const [access] = accessLines(out.lines);
+    const own = out.lines.find((l) => l.msg === "minitwit is listening");
+    if (access === undefined || own === undefined) throw new Error(`lines missing: ${out.text()}`);
+    const ENVELOPE = ["level", "time", "service", "msg"];
+    const envelope = (line: Line) => Object.keys(line).filter((k) => ENVELOPE.includes(k));
+    expect(envelope(access)).toEqual(ENVELOPE);
+    expect(envelope(own)).toEqual(ENVELOPE);
+    expect(access.service).toBe(own.service);
+    expect(Math.abs(Date.parse(access.time as string) - Date.now())).toBeLessThan(60_000);
+  });
+
   test.each([
     ["a plain token is kept", "trace-42.abc:def", true],
     ["128 characters are kept", "a".repeat(128), true],
