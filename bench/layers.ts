@@ -7,6 +7,7 @@
 // whole API port; the variants alternate, round after round, so a drift of
 // the machine weighs on all of them alike.
 import type { Subprocess } from "bun";
+import { DEFAULT_SIMULATOR_TOKEN } from "../src/config";
 import { LAYERS } from "./layers-server";
 import { median } from "./stats";
 import { sendWrites, threadTicks } from "./writes";
@@ -25,7 +26,7 @@ const VARIANTS: readonly { readonly label: string; readonly arg: string }[] = [
   { label: "the API port (createApp)", arg: "minitwit" },
 ];
 
-const HEADERS = "Authorization: Basic c2ltdWxhdG9yOnN1cGVyX3NhZmUh\r\nContent-Type: application/json\r\n";
+const HEADERS = `Authorization: Basic ${DEFAULT_SIMULATOR_TOKEN}\r\nContent-Type: application/json\r\n`;
 
 async function started(arg: string): Promise<{ child: Subprocess<"ignore", "ignore", "pipe">; api: string }> {
   const child = Bun.spawn([process.execPath, "bench/layers-server.ts", arg], {

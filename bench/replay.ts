@@ -3,6 +3,7 @@
 // concurrent clients and reports errors, throughput, latency per command and
 // the server's memory. Usage: bun bench/replay.ts --help
 import { parseArgs } from "node:util";
+import { DEFAULT_SIMULATOR_TOKEN } from "../src/config";
 import { prng } from "../src/seed/data";
 import { type Action, loadScenario, toRequest } from "../tests/support/scenario";
 import { HttpClient } from "./http-client";
@@ -28,8 +29,6 @@ Options:
   --token BASE64       the simulator credential (default: the course's)
   --json               print the report as JSON`;
 
-/** The credential of the course's simulator (`simulator:super_safe!`). */
-const DEFAULT_TOKEN = "c2ltdWxhdG9yOnN1cGVyX3NhZmUh";
 /** The simulator gives up on a request after this long. */
 const SIMULATOR_TIMEOUT_MS = 300;
 
@@ -74,7 +73,7 @@ export const DEFAULTS: ReplayOptions = {
   reads: 0,
   webReads: true,
   pid: null,
-  token: DEFAULT_TOKEN,
+  token: DEFAULT_SIMULATOR_TOKEN,
 };
 
 type Read = { label: string; web: boolean; path: (user: string) => string };

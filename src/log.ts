@@ -93,6 +93,9 @@ export function createLogger(level: LogLevel, destination: pino.DestinationStrea
 
 export type AccessLevel = "info" | "debug";
 
+/** A pino logger as pino.symbols sees it: its destination under streamSym. */
+type WithStream = { readonly [pino.symbols.streamSym]: pino.DestinationStream };
+
 /**
  * Writes one access line a request, in the format of `log`'s own lines and
  * onto its destination, in order with them. Its fields are few, fixed and
@@ -103,9 +106,8 @@ export type AccessLevel = "info" | "debug";
  * `log.isLevelEnabled(level)` first, so a line not written is not built.
  */
 export function accessLog(log: Logger): (level: AccessLevel, fields: Readonly<Record<string, unknown>>) => void {
-  const destination = (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
+  const destination = (log as unknown as WithStream)[pino.symbols.streamSym];
   return (level, fields) => {
-    if (destination === undefined) return log[level](fields, "request");
     const line = { level, time: new Date().toISOString(), ...BASE, ...fields, msg: "request" };
     destination.write(`${JSON.stringify(line)}\n`);
   };

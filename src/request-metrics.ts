@@ -18,7 +18,7 @@ interface Series {
   readonly labels: { readonly method: string; readonly route: string };
   /** Requests answered, by status. */
   readonly statuses: Map<number, number>;
-  /** Observations per bucket; the last slot is above every bound (+Inf). */
+  /** Observations per bound, not yet cumulative; those above every bound only in `count` (+Inf). */
   readonly buckets: Float64Array;
   sum: number;
   count: number;
@@ -50,7 +50,7 @@ export class RequestMetrics {
       series = {
         labels: { method, route },
         statuses: new Map(),
-        buckets: new Float64Array(this.bounds.length + 1),
+        buckets: new Float64Array(this.bounds.length),
         sum: 0,
         count: 0,
       };
@@ -59,7 +59,7 @@ export class RequestMetrics {
     series.statuses.set(status, (series.statuses.get(status) ?? 0) + 1);
     let bucket = 0;
     while (bucket < this.bounds.length && seconds > (this.bounds[bucket] as number)) bucket++;
-    series.buckets[bucket] = (series.buckets[bucket] as number) + 1;
+    if (bucket < this.bounds.length) series.buckets[bucket] = (series.buckets[bucket] as number) + 1;
     series.sum += seconds;
     series.count++;
   }
