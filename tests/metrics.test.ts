@@ -186,6 +186,8 @@ describe("route templates", () => {
     ["GET", "/", "/"],
     ["GET", "/public", "/public"],
     ["GET", "/public/", "/public"],
+    ["GET", "/p%75blic", "/public"],
+    ["GET", "/%E0%A4%A", "/:username"],
     ["GET", "/Roger%20Histand", "/:username"],
     ["HEAD", "/Roger%20Histand", "/:username"],
     ["GET", "/Roger%20Histand/follow", "/:username/follow"],

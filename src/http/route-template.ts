@@ -44,41 +44,52 @@ export function routeMatcher(routes: readonly RouteLike[]): RouteMatcher {
       optional: s.startsWith(":") && s.endsWith("?"),
     })),
   }));
+  // A match's score is its segment kinds as the digits of one number, most
+  // significant first, so that comparing scores compares the kinds segment
+  // by segment (a missing segment counts 0) without building a list per route.
+  const digits = Math.max(0, ...table.map((r) => r.segments.length)) + 1;
+  if (digits > MAX_DIGITS) throw new RangeError(`a route has more than ${MAX_DIGITS - 1} segments`);
   return (method, path) => {
     const parts = split(path);
-    // HEAD is answered by the GET route, as Elysia does.
-    const methods = method === "HEAD" ? ["HEAD", "GET", "ALL"] : [method, "ALL"];
-    let best: { template: string; score: number[] } | null = null;
+    let best = UNMATCHED;
+    let bestScore = 0;
     for (const route of table) {
-      if (!methods.includes(route.method)) continue;
-      const score = match(route, parts);
-      if (score !== null && (best === null || better(score, best.score))) best = { template: route.template, score };
+      // HEAD is answered by the GET route, as Elysia does.
+      if (route.method !== method && route.method !== "ALL" && !(method === "HEAD" && route.method === "GET")) continue;
+      const score = match(route, parts, digits);
+      if (score > bestScore) {
+        best = route.template;
+        bestScore = score;
+      }
     }
-    return best?.template ?? UNMATCHED;
+    return best;
   };
 }
 
-/** The kinds of the segments that matched, or null when the route does not match. */
-function match(route: Compiled, parts: readonly string[]): number[] | null {
-  const score: number[] = [];
-  for (let i = 0; i < route.segments.length; i++) {
-    const segment = route.segments[i] as Compiled["segments"][number];
-    if (segment.kind === WILDCARD) return [...score, WILDCARD];
-    const part = parts[i];
-    if (part === undefined) return segment.optional && i === route.segments.length - 1 ? score : null;
-    if (segment.kind === STATIC && segment.text !== part && segment.text !== safeDecode(part)) return null;
-    score.push(segment.kind);
-  }
-  return parts.length === route.segments.length ? score : null;
-}
+// Scores are exact in a double up to 4^26.
+const MAX_DIGITS = 26;
 
-function better(a: readonly number[], b: readonly number[]): boolean {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    if (x !== y) return x > y;
+/** The score of the route for these path segments (above 0), or 0 when it does not match. */
+function match(route: Compiled, parts: readonly string[], digits: number): number {
+  const { segments } = route;
+  // Any match scores above 0, even the root's, which has no segments.
+  let score = 4 ** digits;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as Compiled["segments"][number];
+    const weight = 4 ** (digits - 1 - i);
+    if (segment.kind === WILDCARD) return score + WILDCARD * weight;
+    const part = parts[i];
+    if (part === undefined) return segment.optional && i === segments.length - 1 ? score : 0;
+    if (
+      segment.kind === STATIC &&
+      segment.text !== part &&
+      !(part.includes("%") && segment.text === safeDecode(part))
+    ) {
+      return 0;
+    }
+    score += segment.kind * weight;
   }
-  return false;
+  return parts.length === segments.length ? score : 0;
 }
 
 /** Path segments; a trailing slash is ignored, as Elysia does unless strictPath is set. */
