@@ -103,6 +103,14 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** JavaScriptCore's own options (`BUN_JSC_*`), passed to both servers alike for experiments. */
+function engineOptions(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("BUN_JSC_"))) as Record<
+    string,
+    string
+  >;
+}
+
 export async function startMiniTwit(options: ServerOptions): Promise<BenchServer> {
   const [webPort, apiPort] = [await freePort(), await freePort()];
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "minitwit-bench-data-"));
@@ -110,6 +118,7 @@ export async function startMiniTwit(options: ServerOptions): Promise<BenchServer
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
+    ...engineOptions(),
     PORT: String(webPort),
     API_PORT: String(apiPort),
     METRICS_PORT: "0",
@@ -198,6 +207,7 @@ export async function startBareServer(
   const env = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
+    ...engineOptions(),
     DATABASE_URL: databaseUrl,
   };
   const migrate = Bun.spawn([process.execPath, "src/main.ts", "migrate"], { cwd: REPOSITORY, env, stdout: "ignore" });
