@@ -9,11 +9,11 @@ import type { Database } from "../src/database";
 import { simulatorApi } from "../src/http/api";
 import { createApp } from "../src/http/app";
 import type { AppDeps } from "../src/http/deps";
-import { closeConnectionsWhileDraining, Drain } from "../src/http/drain";
+import { Drain } from "../src/http/drain";
 import { errorMapper } from "../src/http/errors";
-import { guard } from "../src/http/guard";
+import { frontDoor } from "../src/http/front-door";
 import { PROBE_PATHS, probeRoutes } from "../src/http/monitoring";
-import { observeRequests } from "../src/http/observe";
+import { bodyParsing } from "../src/http/request-body";
 import { LatestTracker } from "../src/latest";
 import { createLogger } from "../src/log";
 import { createMetrics } from "../src/metrics";
@@ -21,7 +21,7 @@ import { followByName, unfollowByName } from "../src/store/followers";
 import { postMessageByUsername } from "../src/store/messages";
 
 /** The layers of createApp's API port, in the order it stacks them. */
-export const LAYERS = ["observe", "drain", "guard", "probes", "errors", "api"] as const;
+export const LAYERS = ["door", "body", "probes", "errors", "api"] as const;
 export type Layer = (typeof LAYERS)[number];
 
 // One row that satisfies every write: a user found, a target found, a message inserted.
@@ -71,9 +71,8 @@ function stacked(layers: readonly Layer[]) {
   const use = (layer: Layer, plugin: () => unknown) => {
     if (layers.includes(layer)) app = app.use(plugin() as Elysia) as unknown as Elysia;
   };
-  use("observe", () => observeRequests(d));
-  use("drain", () => closeConnectionsWhileDraining(d.drain));
-  use("guard", () => guard(d, (path) => !PROBE_PATHS.includes(path)));
+  use("door", () => frontDoor(d, { isApi: (path) => !PROBE_PATHS.includes(path), closeWhileDraining: true }));
+  use("body", () => bodyParsing(d.config.security.maxBodyBytes));
   use("probes", () => probeRoutes(d));
   const noPage = () => "";
   use("errors", () => errorMapper(d.log, () => true, noPage));

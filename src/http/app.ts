@@ -5,11 +5,10 @@ import { Elysia } from "elysia";
 import { simulatorApi } from "./api";
 import { assets, STYLESHEET_PATH } from "./assets";
 import type { AppDeps } from "./deps";
-import { closeConnectionsWhileDraining } from "./drain";
 import { errorMapper } from "./errors";
-import { guard } from "./guard";
+import { frontDoor } from "./front-door";
 import { metricsRoute, PROBE_PATHS, probeRoutes } from "./monitoring";
-import { observeRequests } from "./observe";
+import { bodyParsing } from "./request-body";
 import { sessionSecret } from "./session";
 import { webPages } from "./web";
 import { webContext } from "./web-context";
@@ -21,30 +20,29 @@ export interface Apps {
 }
 
 export function createApp(deps: AppDeps): Apps {
-  const refusals = {
+  const events = {
     allowListRefused: () => deps.metrics.allowListRefused.inc(),
     rateLimited: () => deps.metrics.rateLimited.inc(),
   };
+  const { maxBodyBytes } = deps.config.security;
   const pages = webContext(deps, sessionSecret(deps.config), STYLESHEET_PATH);
   const web = new Elysia({ name: "web-port" })
-    .use(observeRequests(deps))
-    .use(closeConnectionsWhileDraining(deps.drain))
-    .use(guard(deps, (path) => path.startsWith("/api/"), refusals))
+    .use(frontDoor(deps, { isApi: (path) => path.startsWith("/api/"), closeWhileDraining: true, events }))
+    .use(bodyParsing(maxBodyBytes))
     .use(probeRoutes(deps))
     .use(errorMapper(deps.log, (path) => path.startsWith("/api/"), pages.errorPage))
     .use(assets)
     .use(simulatorApi(deps, "/api"))
     .use(webPages(deps, pages));
   const api = new Elysia({ name: "api-port" })
-    .use(observeRequests(deps))
-    .use(closeConnectionsWhileDraining(deps.drain))
-    .use(guard(deps, (path) => !PROBE_PATHS.includes(path), refusals))
+    .use(frontDoor(deps, { isApi: (path) => !PROBE_PATHS.includes(path), closeWhileDraining: true, events }))
+    .use(bodyParsing(maxBodyBytes))
     .use(probeRoutes(deps))
     .use(errorMapper(deps.log, () => true, pages.errorPage))
     .use(simulatorApi(deps));
   const metrics = new Elysia({ name: "metrics-port" })
-    .use(observeRequests(deps))
-    .use(guard(deps, () => false))
+    .use(frontDoor(deps, { isApi: () => false, closeWhileDraining: false }))
+    .use(bodyParsing(maxBodyBytes))
     .use(errorMapper(deps.log, () => false, pages.errorPage))
     .use(metricsRoute(deps));
   return { web: web as unknown as Elysia, api: api as unknown as Elysia, metrics: metrics as unknown as Elysia };

@@ -3,9 +3,7 @@
 // and every response closes its connection, so no proxy or client keeps a
 // connection it could send one more request on just as the replica stops
 // listening (a POST written to such a connection can be neither answered nor
-// safely retried).
-import { Elysia } from "elysia";
-
+// safely retried). The guard (guard.ts) adds the header.
 export class Drain {
   #draining = false;
 
@@ -16,11 +14,4 @@ export class Drain {
   begin(): void {
     this.#draining = true;
   }
-}
-
-/** Adds `Connection: close` to every response while draining. */
-export function closeConnectionsWhileDraining(drain: Drain) {
-  return new Elysia({ name: "drain-connections" }).onRequest(({ set }) => {
-    if (drain.draining) set.headers.connection = "close";
-  });
 }

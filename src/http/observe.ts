@@ -1,15 +1,12 @@
-// Wraps each port's whole request handler: gives every request an id (the
-// caller's X-Request-Id when it is a sane token, else a new one, returned in
-// the response), then records the request in the metrics and writes the one
-// access line per request. Wrapping the handler, rather than hooking Elysia's
-// lifecycle, also sees the responses that never reach a route: onRequest
-// refusals, unknown paths and errors.
-import { type AnyElysia, Elysia } from "elysia";
+// What the front door (front-door.ts) knows of every request once it is
+// answered: its id (the caller's X-Request-Id when it is a sane token, else a
+// new one, returned in the response), its count and duration in the metrics,
+// and its one access line.
 import { accessLog } from "../log";
 import type { AppDeps } from "./deps";
 import { PROBE_PATHS } from "./monitoring";
-import { clientAddress, type Peer, pathOf } from "./request-origin";
-import { methodLabel, type RouteMatcher, routeMatcher, UNMATCHED } from "./route-template";
+import { clientAddress, type Peer } from "./request-origin";
+import { methodLabel } from "./route-template";
 
 export const REQUEST_ID_HEADER = "x-request-id";
 
@@ -32,65 +29,41 @@ export function acceptedRequestId(header: string | null): string | null {
   return header !== null && SANE_REQUEST_ID.test(header) ? header : null;
 }
 
-type Handler = (request: Request) => Response | Promise<Response>;
-
-export function observeRequests(deps: AppDeps) {
-  const { metrics, log, config } = deps;
-  const access = accessLog(log);
-  // Known once the app listens: its route table and its server (for the peer address).
-  let root: { routes: AnyElysia["routes"]; server: Peer | null } | null = null;
-  let matchRoute: RouteMatcher = () => UNMATCHED;
-
-  return new Elysia({ name: "observe-requests" })
-    .onStart((app) => {
-      root = app as unknown as typeof root;
-      matchRoute = routeMatcher(app.routes);
-    })
-    .wrap((next) => async (request: Request) => {
-      const handle = next as unknown as Handler;
-      const started = performance.now();
-      const id = acceptedRequestId(request.headers.get(REQUEST_ID_HEADER)) ?? crypto.randomUUID();
-      ids.set(request, id);
-      let response: Response;
-      try {
-        response = await handle(request);
-      } catch (err) {
-        // Elysia maps handler errors itself; this is a failure of Elysia.
-        log.error({ err, reqId: id }, "request failed outside the handler");
-        response = new Response("Internal server error", { status: 500 });
-      }
-      const seconds = (performance.now() - started) / 1000;
-      response = withHeader(response, REQUEST_ID_HEADER, id);
-
-      const path = pathOf(request.url);
-      const method = methodLabel(request.method);
-      const route = matchRoute(request.method, path);
-      metrics.observeRequest(method, route, response.status, seconds);
-
-      const level = QUIET_ROUTES.has(route) && response.status < 400 ? "debug" : "info";
-      if (log.isLevelEnabled(level)) {
-        access(level, {
-          reqId: id,
-          method,
-          route,
-          path,
-          status: response.status,
-          ms: Math.round(seconds * 10_000) / 10,
-          client: clientAddress(root?.server, request, config.trustedProxies),
-        });
-      }
-      return response;
-    });
+/** Gives the request its id, remembered for requestId(). */
+export function identify(request: Request): string {
+  const id = acceptedRequestId(request.headers.get(REQUEST_ID_HEADER)) ?? crypto.randomUUID();
+  ids.set(request, id);
+  return id;
 }
 
-/** Sets a header, copying the response when its headers are immutable (fetched or static responses). */
-function withHeader(response: Response, name: string, value: string): Response {
-  try {
-    response.headers.set(name, value);
-    return response;
-  } catch {
-    const copy = new Response(response.body, response);
-    copy.headers.set(name, value);
-    return copy;
-  }
+export interface Answered {
+  readonly request: Request;
+  readonly id: string;
+  readonly path: string;
+  /** The route template the path matched (route-template.ts). */
+  readonly route: string;
+  readonly status: number;
+  readonly seconds: number;
+  readonly server: Peer | null;
+}
+
+/** Records an answered request in the metrics and the access log. */
+export function requestRecorder(deps: AppDeps): (answered: Answered) => void {
+  const { metrics, log, config } = deps;
+  const access = accessLog(log);
+  return ({ request, id, path, route, status, seconds, server }) => {
+    const method = methodLabel(request.method);
+    metrics.observeRequest(method, route, status, seconds);
+    const level = QUIET_ROUTES.has(route) && status < 400 ? "debug" : "info";
+    if (!log.isLevelEnabled(level)) return;
+    access(level, {
+      reqId: id,
+      method,
+      route,
+      path,
+      status,
+      ms: Math.round(seconds * 10_000) / 10,
+      client: clientAddress(server, request, config.trustedProxies),
+    });
+  };
 }

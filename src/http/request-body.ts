@@ -6,6 +6,7 @@
 // `[` fits under the cap, parses, and then overflows the stack in the
 // validator's error report.
 // Errors thrown here reach the error mapper wrapped in Elysia's ParseError.
+import { Elysia } from "elysia";
 import { HttpError } from "../errors";
 
 /** Deeper than any body MiniTwit accepts (its objects are one level deep). */
@@ -81,8 +82,13 @@ function parseForm(text: string): Record<string, string | string[]> {
   return form;
 }
 
+/** Installs the parser on every route of the app that uses it. */
+export function bodyParsing(maxBytes: number) {
+  return new Elysia({ name: "body-parser" }).onParse(bodyParser(maxBytes)).as("global");
+}
+
 /** The parsed body: JSON or a URL-encoded form; any other type is refused with 415. */
-export function bodyParser(maxBytes: number) {
+function bodyParser(maxBytes: number) {
   return async ({ request }: { request: Request }): Promise<unknown> => {
     const type = mediaType(request.headers.get("content-type") ?? "");
     if (type !== "application/json" && type !== "application/x-www-form-urlencoded") {
