@@ -1,8 +1,9 @@
 // The simulator's latest action id: a single row.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { latest } from "../../db/schema";
 import type { Db } from "../database";
 import { preparedPer } from "./prepared";
+import { fixedStatement } from "./rows";
 
 const read = preparedPer((db) =>
   db.select({ value: latest.value }).from(latest).where(eq(latest.id, 1)).prepare("read_latest"),
@@ -24,9 +25,11 @@ export async function readLatest(db: Db): Promise<number | null> {
  * (one request at a time) every write is faster for it (docs/performance.md).
  */
 export async function writeLatest(db: Db, value: number): Promise<void> {
-  await db.execute(
-    sql`insert into latest (id, value)
-        select 1, ${value}::bigint from (select set_config('synchronous_commit', 'off', true)) as async_commit
-        on conflict (id) do update set value = excluded.value`,
-  );
+  await upsertLatest(db, value);
 }
+
+const upsertLatest = fixedStatement(
+  `insert into latest (id, value)
+   select 1, $1::bigint from (select set_config('synchronous_commit', 'off', true)) as async_commit
+   on conflict (id) do update set value = excluded.value`,
+);

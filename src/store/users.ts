@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { users } from "../../db/schema";
 import type { Db } from "../database";
 import { preparedPer } from "./prepared";
+import { fixedStatement } from "./rows";
 
 export interface User {
   readonly userId: number;
@@ -39,13 +40,21 @@ export async function usernameTaken(db: Db, username: string): Promise<boolean> 
   return found !== undefined;
 }
 
+// A fixed text rather than drizzle's builder: a sign-up is rare enough that
+// building the insert ran as cold code each time (docs/performance.md).
+const insertUser = fixedStatement<{ user_id: number }>(
+  `insert into users (username, email, pw_hash) values ($1, $2, $3)
+   on conflict do nothing
+   returning user_id`,
+);
+
 /** Creates a user; null when the username is taken (decided by the unique indexes, so races are safe). */
 export async function createUser(
   db: Db,
   fields: { username: string; email: string; pwHash: string },
 ): Promise<number | null> {
-  const [created] = await db.insert(users).values(fields).onConflictDoNothing().returning({ userId: users.userId });
-  return created?.userId ?? null;
+  const [created] = await insertUser(db, fields.username, fields.email, fields.pwHash);
+  return created === undefined ? null : Number(created.user_id);
 }
 
 export async function updatePasswordHash(db: Db, userId: number, pwHash: string): Promise<void> {
