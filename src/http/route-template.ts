@@ -1,8 +1,8 @@
 // Finds the route template a request path belongs to (`/msgs/:username`),
 // for metric labels and log lines. Elysia only knows the matched route once
-// its router ran, but requests answered earlier (the simulator API's 403 is
-// decided in onRequest) or never matched (404) must be labelled too, so the
-// observer matches on its own against the app's route table. The result is
+// its router ran, but requests answered earlier (the guard's refusals, the
+// simulator API's 403) or never matched (404) must be labelled too, so the
+// front door matches on its own against the app's route table. The result is
 // always a template from that table or UNMATCHED: a caller can never create a
 // new label value by inventing paths or methods.
 
