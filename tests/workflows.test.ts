@@ -95,6 +95,11 @@ describe("ci.yml", () => {
     expect(runs("image")).toMatch(/docker run .*minitwit:ci serve/);
     expect(runs("image")).toContain("bun bench/replay.ts --url http://127.0.0.1:5001");
   });
+
+  test("builds the database image (ops/postgres) and runs pgBackRest inside it", () => {
+    expect(runs("database-image")).toContain("docker build -t minitwit-postgres:ci ops/postgres");
+    expect(runs("database-image")).toMatch(/docker run .*--entrypoint pgbackrest minitwit-postgres:ci version/);
+  });
 });
 
 describe("release.yml", () => {
