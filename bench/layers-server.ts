@@ -8,15 +8,12 @@ import { loadConfig } from "../src/config";
 import type { Database } from "../src/database";
 import { simulatorApi } from "../src/http/api";
 import { createApp } from "../src/http/app";
-import type { AppDeps } from "../src/http/deps";
-import { Drain } from "../src/http/drain";
+import { type AppDeps, appDeps } from "../src/http/deps";
 import { errorMapper } from "../src/http/errors";
 import { frontDoor } from "../src/http/front-door";
 import { PROBE_PATHS, probeRoutes } from "../src/http/monitoring";
 import { bodyParsing } from "../src/http/request-body";
-import { LatestTracker } from "../src/latest";
 import { createLogger } from "../src/log";
-import { createMetrics } from "../src/metrics";
 import { followByName, unfollowByName } from "../src/store/followers";
 import { postMessageByUsername } from "../src/store/messages";
 
@@ -52,10 +49,7 @@ function deps(): AppDeps {
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
   });
-  const log = createLogger("info");
-  const latest = new LatestTracker(db, log);
-  const drain = new Drain();
-  return { config, database, latest, log, drain, metrics: createMetrics({ database, latest, log, drain }) };
+  return appDeps(config, database, createLogger("info"));
 }
 
 interface RouteContext {

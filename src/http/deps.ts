@@ -1,10 +1,10 @@
 // What the HTTP surfaces need, built once by `serve` and passed to createApp.
 import type { Config } from "../config";
 import type { Database } from "../database";
-import type { LatestTracker } from "../latest";
+import { LatestTracker } from "../latest";
 import type { Logger } from "../log";
-import type { Metrics } from "../metrics";
-import type { Drain } from "./drain";
+import { createMetrics, type Metrics } from "../metrics";
+import { Drain } from "./drain";
 
 export interface AppDeps {
   readonly config: Config;
@@ -17,6 +17,14 @@ export interface AppDeps {
   readonly drain: Drain;
   /** Current time in unix seconds; replaceable in tests. */
   readonly now?: () => number;
+}
+
+/** The dependencies of one process's surfaces, on an open database. */
+export function appDeps(config: Config, database: Database, log: Logger, now?: () => number): AppDeps {
+  const latest = new LatestTracker(database.db, log);
+  const drain = new Drain();
+  const metrics = createMetrics({ database, latest, log, drain });
+  return { config, database, latest, log, metrics, drain, now };
 }
 
 export function unixNow(deps: AppDeps): number {

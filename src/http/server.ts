@@ -4,12 +4,10 @@
 // close the database.
 import type { Config } from "../config";
 import { type Database, openDatabase } from "../database";
-import { LatestTracker } from "../latest";
 import type { Logger } from "../log";
-import { createMetrics } from "../metrics";
 import { applyMigrations } from "../migrate";
 import { type Apps, createApp } from "./app";
-import { Drain } from "./drain";
+import { appDeps } from "./deps";
 
 export interface RunningServer {
   readonly webPort: number;
@@ -34,10 +32,9 @@ export async function startServer(config: Config, log: Logger, now?: () => numbe
     await database.close();
     throw err;
   }
-  const latest = new LatestTracker(database.db, log);
-  const drain = new Drain();
-  const metrics = createMetrics({ database, latest, log, drain });
-  const { web, api, metrics: scrape } = createApp({ config, database, latest, log, metrics, drain, now });
+  const deps = appDeps(config, database, log, now);
+  const { latest, drain } = deps;
+  const { web, api, metrics: scrape } = createApp(deps);
   await listenAll(config, { web, api, metrics: scrape }, database);
   const webPort = web.server?.port ?? config.port;
   const apiPort = api.server?.port ?? config.apiPort;
