@@ -1,10 +1,10 @@
-// `bun test` alone, without the script's flags, gives tests and hooks the
-// suite's timeout (tests/support/setup.ts), not Bun's default of 5 s: a
-// newcomer who runs one file with `bun test tests/<file>` gets the same
-// verdict as `bun run test`.
+// `bun test <file>` alone, without the script's `--timeout`, gives the file's
+// tests and hooks the suite's timeout (tests/support/setup.ts), not Bun's
+// default of 5 s: a newcomer who runs one file gets the same verdict as
+// `bun run test`.
 import { expect, test } from "bun:test";
 
-test("a hook slower than 5 s does not time out under plain `bun test`", async () => {
+test("a hook slower than 5 s does not time out under plain `bun test <file>`", async () => {
   const run = Bun.spawn([process.execPath, "test", "./tests/fixtures/test-runner/slow-hook.ts"], {
     cwd: `${import.meta.dir}/..`,
     stdout: "pipe",
