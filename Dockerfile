@@ -1,16 +1,18 @@
 # The MiniTwit image: one self-contained `minitwit` binary on a minimal glibc
-# base, running as a non-root user. Both bases are build arguments so that a
-# machine without registry access can build from bases it assembled itself
-# (ops/image/build-local.sh does that for CI).
+# base, running as a non-root user.
 #
 #   docker build --build-arg VERSION=1.4.0 --build-arg REVISION=$(git rev-parse --short HEAD) -t minitwit:1.4.0 .
-
-ARG BUILDER_IMAGE=oven/bun:1.4.5
-ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+#
+# Both bases are named literally, so that Dependabot can propose their
+# updates (it does not resolve an ARG in FROM). A machine without registry
+# access replaces them with bases it assembled itself through build contexts
+# named after them (`--build-context oven/bun:1.4.5=docker-image://…`, as
+# ops/image/build-local.sh does for CI). The Bun tag is the Bun of CI and of
+# the release (tests/workflows.test.ts holds them to one version).
 
 # --- build: compile the binary (PGlite's wasm and data and argon2's native
 # module are embedded by the source) --------------------------------------
-FROM ${BUILDER_IMAGE} AS build
+FROM oven/bun:1.4.5 AS build
 WORKDIR /src
 ENV CI=true
 COPY package.json bun.lock bunfig.toml tsconfig.json ./
@@ -29,7 +31,7 @@ RUN if [ -n "$VERSION" ]; then bun pm pkg set version="$VERSION"; fi \
 WORKDIR /out/data
 
 # --- runtime: the binary and an empty data directory, nothing else --------
-FROM ${RUNTIME_IMAGE} AS runtime
+FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
 ARG VERSION=
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="minitwit" \

@@ -23,6 +23,15 @@ type Yaml = any;
 const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
 const text = (name: string) => readFileSync(join(dir, name), "utf8");
 const workflow = (name: string): Yaml => Bun.YAML.parse(text(name));
+/** The directories holding a Dockerfile, as dependabot.yml lists them. */
+const DOCKERFILE_DIRECTORIES = ["/", "/ops/postgres"];
+/** The images a Dockerfile's stages start FROM (not its own earlier stages). */
+function fromImages(path: string): string[] {
+  const lines = readFileSync(path, "utf8").split("\n");
+  const stages = new Set(lines.map((l) => l.match(/^FROM\s+\S+\s+AS\s+(\S+)/i)?.[1]).filter(Boolean));
+  const bases = lines.map((l) => l.match(/^FROM\s+(?:--platform=\S+\s+)?(\S+)/i)?.[1]);
+  return bases.filter((base): base is string => base !== undefined && !stages.has(base));
+}
 /** A GitHub Actions expression, as written in a workflow file. */
 const gh = (expression: string) => ["$", "{{ ", expression, " }}"].join("");
 
@@ -253,15 +262,37 @@ describe("supply chain", () => {
     for (const install of installs) expect(install).toMatch(/^bun install --frozen-lockfile\b/);
   });
 
-  test("dependabot.yml updates npm packages (bun.lock), Docker base images and the actions", () => {
+  test("dependabot.yml updates npm packages (bun.lock), both Dockerfiles' base images and the actions", () => {
     const config: Yaml = Bun.YAML.parse(readFileSync(join(root, ".github", "dependabot.yml"), "utf8"));
     expect(config.version).toBe(2);
     const updates: Yaml[] = config.updates;
     expect(updates.map((u) => u["package-ecosystem"]).sort()).toEqual(["bun", "docker", "github-actions"]);
     for (const update of updates) {
-      expect(update.directory).toBe("/");
+      expect(update.directories ?? [update.directory]).toEqual(
+        update["package-ecosystem"] === "docker" ? DOCKERFILE_DIRECTORIES : ["/"],
+      );
       expect(["daily", "weekly"]).toContain(update.schedule.interval);
     }
+  });
+
+  // Dependabot reads only literal `FROM image:tag` lines; an ARG in FROM
+  // hides the base from it, and no update would ever be proposed.
+  test.each(DOCKERFILE_DIRECTORIES)("every base image in %s is one Dependabot can read", (directory) => {
+    const bases = fromImages(join(root, directory, "Dockerfile"));
+    expect(bases.length).toBeGreaterThan(0);
+    for (const base of bases) expect(base).toMatch(/^[a-z0-9][a-z0-9./-]*:[A-Za-z0-9._-]+(@sha256:[0-9a-f]{64})?$/);
+  });
+
+  // Dependabot moves the Dockerfile's Bun alone: CI and the release must follow it.
+  test("the image, CI and the release build with one Bun version", () => {
+    const image = fromImages(join(root, "Dockerfile")).find((base) => base.startsWith("oven/bun:"));
+    const versions = {
+      image: image?.slice("oven/bun:".length),
+      ci: String(workflow("ci.yml").env.BUN_VERSION),
+      release: text("release.yml").match(/bun-version: (\S+)/)?.[1],
+      ciScript: readFileSync(join(root, ".ci", "run"), "utf8").match(/^BUN_VERSION=(\S+)$/m)?.[1],
+    };
+    expect(versions).toEqual({ image: versions.ci, ci: versions.ci, release: versions.ci, ciScript: versions.ci });
   });
 
   test("CI lints the Dockerfile with hadolint, failing on its findings", () => {

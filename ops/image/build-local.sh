@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the real Dockerfile with buildah, without a Docker engine and without
 # any registry: both base images are assembled here from the host instead of
-# pulled, then passed as the Dockerfile's BUILDER_IMAGE and RUNTIME_IMAGE.
+# pulled, then put in place of the Dockerfile's two FROM images through build
+# contexts named after them (the names are read from the Dockerfile, so they
+# follow its updates).
 #
 #   builder base: the host's bun and /bin/sh with the libraries they load,
 #                 and the host's CA bundle (stands in for oven/bun;
@@ -107,10 +109,16 @@ bh config --env PATH=/usr/local/bin:/usr/bin:/bin --env HOME=/root \
   --env NODE_EXTRA_CA_CERTS="$cas" --env SSL_CERT_FILE="$cas" "$ctr"
 bh commit --quiet --rm "$ctr" "$BUILDER_BASE" >/dev/null
 
+# The images the Dockerfile's build and runtime stages start FROM.
+from_image() { awk -v stage="$1" '$1 == "FROM" && tolower($3) == "as" && $4 == stage { print $2 }' Dockerfile; }
+BUILDER_FROM=$(from_image build)
+RUNTIME_FROM=$(from_image runtime)
+[ -n "$BUILDER_FROM" ] && [ -n "$RUNTIME_FROM" ] || die "the Dockerfile has no FROM … AS build and FROM … AS runtime"
+
 echo "--- building the Dockerfile: $IMAGE (version ${VERSION:-from package.json}, revision $REVISION)"
 bh build --isolation chroot --format docker --pull=false \
-  --build-arg BUILDER_IMAGE="$BUILDER_BASE" \
-  --build-arg RUNTIME_IMAGE="$RUNTIME_BASE" \
+  --build-context "$BUILDER_FROM=container-image://$BUILDER_BASE" \
+  --build-context "$RUNTIME_FROM=container-image://$RUNTIME_BASE" \
   --build-arg VERSION="$VERSION" \
   --build-arg REVISION="$REVISION" \
   --tag "$IMAGE" .
