@@ -16,7 +16,7 @@ import type { Config } from "./config";
 import { redactUrl } from "./config-values";
 import { lockDataDir } from "./data-dir-lock";
 import type { Logger } from "./log";
-import { holdsDatabase, unpackInitialisedDataDir } from "./pglite-datadir";
+import { holdsDatabase, STAMP_SHIPPED_MIGRATIONS, unpackInitialisedDataDir } from "./pglite-datadir";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -115,9 +115,9 @@ const PGLITE_SHARED_BUFFERS = "16MB";
 async function createPglite(dir: string) {
   // Unpacking the initialised database (first start only) runs off the
   // JavaScript thread while PGlite's engine compiles.
-  const [pgliteWasmModule] = await Promise.all([compileWasm(pgliteWasmPath), unpackInitialisedDataDir(dir)]);
+  const [pgliteWasmModule, unpacked] = await Promise.all([compileWasm(pgliteWasmPath), unpackInitialisedDataDir(dir)]);
   const { PGlite } = await import("@electric-sql/pglite");
-  return PGlite.create({
+  const client = await PGlite.create({
     dataDir: dir,
     startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     pgliteWasmModule,
@@ -126,6 +126,8 @@ async function createPglite(dir: string) {
     initdbWasmModule: holdsDatabase(dir) ? undefined : await compileWasm(initdbWasmPath),
     fsBundle: Bun.file(fsBundlePath),
   });
+  if (unpacked) await client.exec(STAMP_SHIPPED_MIGRATIONS);
+  return client;
 }
 
 async function compileWasm(path: string): Promise<WebAssembly.Module> {

@@ -15,6 +15,15 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } fro
 import { join } from "node:path";
 import initialisedDataDirPath from "../db/pglite-datadir.tar.gz" with { type: "file" };
 
+/**
+ * Run once PGlite has opened a directory just unpacked: the shipped
+ * migrations were applied the day the tarball was generated, but on this
+ * machine they are applied at its first start, as `minitwit migrate` would
+ * have recorded them. (A first start killed between unpacking and this
+ * statement keeps the generation day; nothing depends on the date.)
+ */
+export const STAMP_SHIPPED_MIGRATIONS = "update schema_migrations set applied_at = now()";
+
 /** Whether dir holds a database: initdb writes PG_VERSION, and PGlite checks for it too. */
 export function holdsDatabase(dir: string): boolean {
   return existsSync(join(dir, "PG_VERSION"));

@@ -22,6 +22,8 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const dataDirs = { initdb: join(scratch, "initdb"), shipped: join(scratch, "shipped"), again: join(scratch, "again") };
 /** What `minitwit migrate` printed on each DATA_DIR. */
 const migrated: Record<string, string> = {};
+/** When the first start of the shipped DATA_DIR began, in ms since the epoch. */
+let shippedStartedAt = 0;
 
 async function migrate(dataDir: string): Promise<string> {
   const result = await runMinitwit(["migrate"], { DATA_DIR: dataDir, LOG_LEVEL: "silent" });
@@ -32,7 +34,10 @@ async function migrate(dataDir: string): Promise<string> {
 beforeAll(async () => {
   mkdirSync(dataDirs.initdb);
   await initdbDataDir(dataDirs.initdb);
-  for (const [name, dir] of Object.entries(dataDirs)) migrated[name] = await migrate(dir);
+  for (const [name, dir] of Object.entries(dataDirs)) {
+    if (name === "shipped") shippedStartedAt = Date.now();
+    migrated[name] = await migrate(dir);
+  }
 }, 180_000);
 
 /** Runs queries on the embedded database of a DATA_DIR, in this process, once no server holds it. */
@@ -109,6 +114,19 @@ test("the shipped database holds the migrations of its day, so a first start app
   const newer = today.slice(shipped.length).map((m) => m.tag);
   expect(migrated.shipped).toStartWith(newer.length === 0 ? "schema is current" : `applied ${newer.join(", ")};`);
   expect(migrated.initdb).toStartWith(`applied ${today.map((m) => m.tag).join(", ")};`);
+}, 60_000);
+
+test("the shipped migrations are recorded as applied at the first start, not the day the file was made", async () => {
+  const applied = await query(dataDirs.shipped, async (pg) => {
+    const result = await pg.query<{ tag: string; at: number }>(
+      "select tag, extract(epoch from applied_at)::float8 * 1000 as at from schema_migrations order by tag",
+    );
+    return result.rows;
+  });
+  expect(applied.length).toBeGreaterThan(0);
+  // PGlite's clock is the process's; a second's leeway for rounding.
+  const late = applied.filter((row) => row.at < shippedStartedAt - 1_000 || row.at > Date.now() + 1_000);
+  expect(late).toEqual([]);
 }, 60_000);
 
 test("the shipped database keeps its data across a second start", async () => {
