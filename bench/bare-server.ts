@@ -11,7 +11,8 @@
 //   PORT=8081 DATABASE_URL=postgres://… [HASH_PASSWORDS=0] bun bench/bare-server.ts
 //
 // HASH_PASSWORDS=0 stores a fixed string instead of an argon2id hash, to show
-// what the hashing costs (`bun run bench --bare --no-hash`).
+// what the hashing costs (`bun run bench --bare --no-hash`). BARE_DUTIES=1
+// adds MiniTwit's per-request duties (bench/bare-duties.ts).
 import { Algorithm, hash } from "@node-rs/argon2";
 import postgres from "postgres";
 
@@ -35,7 +36,8 @@ const empty = (status: number) => new Response(null, { status });
 const json = (status: number, body: unknown) => Response.json(body, { status });
 const notFound = (username: string) => json(404, { status: 404, error_msg: `User "${username}" not found` });
 
-async function handle(request: Request): Promise<Response> {
+/** `parsed`: the body when the duties (bench/bare-duties.ts) have read it already. */
+async function handle(request: Request, parsed: Record<string, unknown> | null = null): Promise<Response> {
   const url = new URL(request.url);
   const value = Number(url.searchParams.get("latest"));
   if (url.searchParams.has("latest") && Number.isSafeInteger(value)) latest = value;
@@ -46,7 +48,7 @@ async function handle(request: Request): Promise<Response> {
     return read(path, count(url.searchParams.get("no")));
   }
   if (request.method !== "POST") return empty(405);
-  const body = (await request.json()) as Record<string, string | undefined>;
+  const body = (parsed ?? (await request.json())) as Record<string, string | undefined>;
   if (path === "/register") {
     const pwHash = hashPasswords ? await hash(body.pwd ?? "", ARGON2) : "not hashed";
     const created = await sql`insert into users (username, email, pw_hash)
@@ -134,7 +136,13 @@ function count(raw: string | null): number {
   return Math.min(Number(raw), MAX_NO);
 }
 
-const server = Bun.serve({ port: Number(process.env.PORT ?? 8081), hostname: "127.0.0.1", fetch: handle });
+// BARE_DUTIES=1: MiniTwit's per-request duties around the same handler (`--compare --duties`).
+// Imported only then, so the bare yardstick loads none of MiniTwit's modules.
+const serveRequest =
+  process.env.BARE_DUTIES === "1"
+    ? (await import("./bare-duties")).withDuties(handle, sql)
+    : (request: Request) => handle(request);
+const server = Bun.serve({ port: Number(process.env.PORT ?? 8081), hostname: "127.0.0.1", fetch: serveRequest });
 process.on("SIGTERM", async () => {
   await server.stop();
   await sql.end({ timeout: 5 });

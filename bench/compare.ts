@@ -39,6 +39,8 @@ export interface CompareOptions {
   readonly server: Omit<ServerOptions, "databaseUrl">;
   /** Adds session settings to the database URL, for both sides alike. */
   readonly withParams: (url: string) => string;
+  /** The yardstick with MiniTwit's per-request duties (bench/bare-duties.ts) in MiniTwit's place. */
+  readonly duties?: boolean;
 }
 
 /** What one run of one side yields: figures for the ratios, its error count, and its full report. */
@@ -54,6 +56,8 @@ export const MIN_PAIRS = 3;
 
 /** Replays the scenario in `options.pairs` pairs; true when neither side had an error. */
 export async function runCompare(options: CompareOptions): Promise<boolean> {
+  if (options.duties && !options.json)
+    console.log("MiniTwit's side: the yardstick with MiniTwit's duties (--duties)\n");
   const pg = await startBenchPostgres(options.durable);
   try {
     return await comparePairs(options.pairs, options.json, (side, name) => scenarioRun(side, name, pg, options));
@@ -105,10 +109,10 @@ async function scenarioRun(side: Side, name: string, pg: BenchPostgres, options:
   await pg.run("checkpoint");
   let server: BenchServer | null = null;
   try {
-    server =
-      side === "MiniTwit"
-        ? await startMiniTwit({ ...options.server, databaseUrl: url })
-        : await startBareServer(url, true, options.server.poolMax);
+    const { poolMax, logLevel } = options.server;
+    if (side === "yardstick") server = await startBareServer(url, { poolMax });
+    else if (options.duties) server = await startBareServer(url, { poolMax, duties: { logLevel } });
+    else server = await startMiniTwit({ ...options.server, databaseUrl: url });
     const postgresBefore = pg.cpuSeconds();
     const report = await replay({
       ...DEFAULTS,

@@ -114,7 +114,7 @@ function engineOptions(): Record<string, string> {
 export async function startMiniTwit(options: ServerOptions): Promise<BenchServer> {
   const [webPort, apiPort] = [await freePort(), await freePort()];
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "minitwit-bench-data-"));
-  const token = Buffer.from(`simulator:${crypto.randomUUID()}`).toString("base64");
+  const token = simulatorToken();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
@@ -194,16 +194,27 @@ async function waitReady(url: string, child: Bun.Subprocess, timeoutMs: number):
   return false;
 }
 
+/** A fresh credential for the simulator's requests. */
+const simulatorToken = () => Buffer.from(`simulator:${crypto.randomUUID()}`).toString("base64");
+
+export interface BareOptions {
+  /** false: a fixed string instead of argon2id (`--no-hash`). */
+  readonly hashPasswords?: boolean;
+  /** MiniTwit's DATABASE_POOL_MAX, when it is given. */
+  readonly poolMax?: number;
+  /** With MiniTwit's per-request duties (bench/bare-duties.ts), logging at this level. */
+  readonly duties?: { readonly logLevel: string };
+}
+
 /**
  * The yardstick of `bun run bench --bare` (bench/bare-server.ts) on a
  * database MiniTwit's migrations have prepared; one port serves as both.
  * Its pool has MiniTwit's size (DATABASE_POOL_MAX, default 10).
  */
-export async function startBareServer(
-  databaseUrl: string,
-  hashPasswords = true,
-  poolMax?: number,
-): Promise<BenchServer> {
+export async function startBareServer(databaseUrl: string, options: BareOptions = {}): Promise<BenchServer> {
+  const { hashPasswords = true, poolMax, duties } = options;
+  // With the duties it checks a credential, as MiniTwit does.
+  const token = duties === undefined ? "" : simulatorToken();
   const env = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
@@ -221,6 +232,7 @@ export async function startBareServer(
       PORT: String(port),
       HASH_PASSWORDS: hashPasswords ? "1" : "0",
       ...(poolMax === undefined ? {} : { DATABASE_POOL_MAX: String(poolMax) }),
+      ...(duties === undefined ? {} : { BARE_DUTIES: "1", SIMULATOR_TOKEN: token, LOG_LEVEL: duties.logLevel }),
     },
     stdout: "ignore",
     stderr: "pipe",
@@ -239,7 +251,7 @@ export async function startBareServer(
     web: url,
     dataDir,
     startupMs: Math.round((performance.now() - started) * 10) / 10,
-    token: "",
+    token,
     async stop() {
       child.kill("SIGTERM");
       await child.exited;

@@ -6,8 +6,10 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 //
 //   bun run bench [replay] [--pglite] [--close] [--concurrency N] [--rows N] [--reads R]
 //   bun run bench --bare [--no-hash] [--close] [--concurrency N] [--reads R]   the same against bench/bare-server.ts, a yardstick
-//   bun run bench --compare [--pairs N] [--close] [--concurrency N | --one-client] [--rows N] [--reads R]
-//                                                        MiniTwit and the yardstick in pairs; the median ratios
+//   bun run bench --compare [--pairs N] [--close] [--concurrency N | --one-client] [--rows N] [--reads R] [--duties]
+//                                                        MiniTwit and the yardstick in pairs; the median ratios;
+//                                                        --duties: the yardstick with MiniTwit's per-request
+//                                                        duties (bench/bare-duties.ts) in MiniTwit's place
 //   bun run bench timelines [--users N] [--messages N] [--bare | --compare [--pairs N]]   reads at 1,000,000 messages
 //   bun run bench explain [--users N] [--messages N]     the plans of the timeline queries
 //   bun run bench startup [--pglite]                     start to ready, 10 times; --pglite: the embedded
@@ -43,6 +45,7 @@ const { values, positionals } = parseArgs({
     pglite: { type: "boolean" },
     bare: { type: "boolean" },
     compare: { type: "boolean" },
+    duties: { type: "boolean" },
     pairs: { type: "string" },
     "one-client": { type: "boolean" },
     "no-hash": { type: "boolean" },
@@ -85,6 +88,7 @@ if (values.compare && (values.bare || values.pglite || values["no-hash"])) {
 if (values.compare && !["replay", "timelines", "writes"].includes(mode)) {
   usage("--compare applies to replay, timelines and writes");
 }
+if (values.duties && (!values.compare || mode !== "replay")) usage("--duties applies to --compare of the scenario");
 if (values.bare && mode !== "replay" && mode !== "timelines") usage("--bare applies to replay and timelines");
 if (values.pairs !== undefined && (!values.compare || mode === "writes")) {
   usage("--pairs applies to --compare of replay and timelines (writes takes --runs)");
@@ -120,6 +124,7 @@ switch (mode) {
         durable: common.durable,
         server: common,
         withParams,
+        duties: values.duties === true,
       });
       process.exitCode = ok ? 0 : 1;
     } else await runReplay();
@@ -188,7 +193,10 @@ async function runReplay(): Promise<void> {
   const created = pg === null ? null : await pg.createDatabase("minitwit");
   const databaseUrl = created === null ? null : withParams(created);
   const server = values.bare
-    ? await startBareServer(databaseUrl as string, values["no-hash"] !== true, common.poolMax)
+    ? await startBareServer(databaseUrl as string, {
+        hashPasswords: values["no-hash"] !== true,
+        poolMax: common.poolMax,
+      })
     : await startMiniTwit({ ...common, databaseUrl });
   let failed = false;
   try {

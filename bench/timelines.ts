@@ -57,7 +57,7 @@ export async function runTimelines(options: TimelinesOptions): Promise<boolean> 
     const serve = (side: Side) =>
       side === "MiniTwit"
         ? startMiniTwit({ ...options, databaseUrl: options.withParams(url) })
-        : startBareServer(options.withParams(url), true, options.poolMax);
+        : startBareServer(options.withParams(url), { poolMax: options.poolMax });
     const target = options.target;
     if (typeof target === "object") {
       return await comparePairs(target.compare, options.json, async (side) => {

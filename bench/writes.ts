@@ -87,7 +87,7 @@ async function runOnce(pg: BenchPostgres, side: Run["side"], index: number, opti
   const url = await pg.createDatabase(`writes_${index}`);
   const server =
     side === "yardstick"
-      ? await startBareServer(url, false, options.server.poolMax)
+      ? await startBareServer(url, { hashPasswords: false, poolMax: options.server.poolMax })
       : await startMiniTwit({ ...options.server, databaseUrl: url });
   try {
     const auth = side === "yardstick" ? "" : `Authorization: Basic ${server.token}\r\n`;

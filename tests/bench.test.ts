@@ -204,6 +204,46 @@ describe("the bare yardstick (bench/bare-server.ts)", () => {
       await minitwit.stop();
     }
   }, 60_000);
+
+  // What `--compare --duties` measures must be MiniTwit's work, or its ratio says nothing.
+  test("with the duties (bench/bare-duties.ts), it authorizes, validates, stores latest and puts on the headers", async () => {
+    const url = await freshDatabase();
+    const bare = await startBareServer(url, { duties: { logLevel: "info" } });
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${bare.api}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Basic ${bare.token}`, ...headers },
+        body: JSON.stringify(body),
+      });
+    try {
+      expect((await post("/register", { username: "ann", email: "ann@x.io", pwd: "pw" })).status).toBe(204);
+      const tweet = await post("/msgs/ann?latest=42", { content: "hello" }, { "x-request-id": "trace-1" });
+      expect(tweet.status).toBe(204);
+      expect(tweet.headers.get("x-request-id")).toBe("trace-1");
+      expect(tweet.headers.get("content-security-policy")).toContain("default-src 'none'");
+      expect(tweet.headers.get("x-content-type-options")).toBe("nosniff");
+      const stranger = await post("/msgs/ann", { content: "hi" }, { authorization: "Basic bm9ib2R5Om5vbmU=" });
+      expect({ status: stranger.status, body: await stranger.json() }).toEqual({
+        status: 403,
+        body: { status: 403, error_msg: "You are not authorized to use this resource!" },
+      });
+      expect((await post("/msgs/ann", { content: "x".repeat(1_001) })).status).toBe(400);
+      expect((await post("/fllws/ann", { follow: 7 })).status).toBe(400);
+      // `latest` goes to the row other replicas read, within the tracker's interval.
+      const sql = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        let stored: unknown;
+        for (let i = 0; i < 50 && stored !== 42; i++, await Bun.sleep(20)) {
+          stored = Number((await sql`select value from latest where id = 1`)[0]?.value);
+        }
+        expect(stored).toBe(42);
+      } finally {
+        await sql.end();
+      }
+    } finally {
+      await bare.stop();
+    }
+  }, 60_000);
 });
 
 describe("bun run bench --compare", () => {
