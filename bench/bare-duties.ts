@@ -43,8 +43,7 @@ export function withDuties(handle: Handler, sql: unknown): (request: Request, se
   const latest = new LatestTracker({ $client: sql } as unknown as Db, log);
   const metrics = createMetrics({ database: null, latest, log, drain: null } as never);
   const authorized = simulatorAuthorizer(process.env.SIMULATOR_TOKEN ?? DEFAULT_SIMULATOR_TOKEN);
-  const json = (status: number, message: string) =>
-    Response.json({ status, error_msg: message }, { status, headers: { "content-type": "application/json" } });
+  const json = (status: number, message: string) => Response.json({ status, error_msg: message }, { status });
 
   const duties = async (request: Request, path: string): Promise<Response> => {
     const query = request.url.indexOf("?");

@@ -126,7 +126,12 @@ async function createPglite(dir: string) {
     initdbWasmModule: holdsDatabase(dir) ? undefined : await compileWasm(initdbWasmPath),
     fsBundle: Bun.file(fsBundlePath),
   });
-  if (unpacked) await client.exec(STAMP_SHIPPED_MIGRATIONS);
+  if (unpacked) {
+    await client.exec(STAMP_SHIPPED_MIGRATIONS).catch(async (err: unknown) => {
+      await client.close();
+      throw new Error("could not stamp the shipped migrations of the embedded database", { cause: err });
+    });
+  }
   return client;
 }
 
