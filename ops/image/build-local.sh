@@ -113,7 +113,9 @@ bh commit --quiet --rm "$ctr" "$BUILDER_BASE" >/dev/null
 from_image() { awk -v stage="$1" '$1 == "FROM" && tolower($3) == "as" && $4 == stage { print $2 }' Dockerfile; }
 BUILDER_FROM=$(from_image build)
 RUNTIME_FROM=$(from_image runtime)
-[ -n "$BUILDER_FROM" ] && [ -n "$RUNTIME_FROM" ] || die "the Dockerfile has no FROM … AS build and FROM … AS runtime"
+if [ -z "$BUILDER_FROM" ] || [ -z "$RUNTIME_FROM" ]; then
+  die "the Dockerfile has no FROM … AS build and FROM … AS runtime"
+fi
 
 echo "--- building the Dockerfile: $IMAGE (version ${VERSION:-from package.json}, revision $REVISION)"
 bh build --isolation chroot --format docker --pull=false \
