@@ -3,63 +3,58 @@
 // simulator request once it authorizes it, records `latest` where other
 // replicas read it, validates the body, puts the security headers and a
 // request id on the answer, counts it in the metrics and writes its access
-// line with the client's address. Each duty is MiniTwit's own code where it
-// has one (the credential check, the `latest` tracker, the request metrics,
-// the access line, the security headers); what is left out is the framework
-// (Elysia's routing, hooks and context) and the structure around it. So the
-// ratio of this server to the bare yardstick is what the duties cost, and the
-// rest of MiniTwit's gap is the framework's.
-import { DEFAULT_SIMULATOR_TOKEN, loadConfig } from "../src/config";
-import type { Db } from "../src/database";
-import { SECURITY_HEADERS } from "../src/http/guard";
-import { acceptedRequestId } from "../src/http/observe";
-import { pathOf } from "../src/http/request-origin";
-import { simulatorAuthorizer } from "../src/http/simulator-auth";
-import { LatestTracker, parseLatest } from "../src/latest";
-import { accessLog, createLogger } from "../src/log";
-import { createMetrics } from "../src/metrics";
+// line with the client's address. Each duty is MiniTwit's own code, the
+// pieces its front door (src/http/front-door.ts) and the simulator API's gate
+// are made of, called here without Elysia; only the body's validation is
+// written out, since in MiniTwit it is Elysia's schema. So the ratio of this
+// server to the bare yardstick is what the duties cost, and the rest of
+// MiniTwit's gap is the framework's.
+import { loadConfig } from "../src/config";
+import type { Database } from "../src/database";
+import { apiGate } from "../src/http/api";
+import { appDeps } from "../src/http/deps";
+import { guard } from "../src/http/guard";
+import { identify, REQUEST_ID_HEADER, requestRecorder } from "../src/http/observe";
+import { type Peer, pathOf } from "../src/http/request-origin";
+import { routeMatcher } from "../src/http/route-template";
+import { createLogger } from "../src/log";
 
 type Handler = (request: Request, body: Record<string, unknown> | null) => Promise<Response>;
-interface Server {
-  requestIP(request: Request): { address: string } | null;
-}
 
-const NOT_AUTHORIZED = "You are not authorized to use this resource!";
-
-/** The route template of a simulator path, as MiniTwit's metrics and access line label it. */
-function template(path: string): string {
-  if (path.startsWith("/msgs/")) return "/msgs/:username";
-  if (path.startsWith("/fllws/")) return "/fllws/:username";
-  return path;
-}
+/** The yardstick's routes, for the metrics' and the access line's labels. */
+const ROUTES = [
+  { method: "GET", path: "/readyz" },
+  { method: "GET", path: "/latest" },
+  { method: "POST", path: "/register" },
+  { method: "GET", path: "/msgs" },
+  { method: "GET", path: "/msgs/:username" },
+  { method: "POST", path: "/msgs/:username" },
+  { method: "GET", path: "/fllws/:username" },
+  { method: "POST", path: "/fllws/:username" },
+];
 
 /** Wraps the yardstick's handler in the duties; `sql` is its postgres.js client. */
-export function withDuties(handle: Handler, sql: unknown): (request: Request, server: Server) => Promise<Response> {
+export function withDuties(handle: Handler, sql: unknown): (request: Request, server: Peer) => Promise<Response> {
   const config = loadConfig({ ...process.env, HOST: "127.0.0.1" });
   const { security } = config;
-  const log = createLogger(config.logLevel);
-  const access = accessLog(log);
-  // writeLatest runs its fixed statement on the driver's client.
-  const latest = new LatestTracker({ $client: sql } as unknown as Db, log);
-  const metrics = createMetrics({ database: null, latest, log, drain: null } as never);
-  const authorized = simulatorAuthorizer(process.env.SIMULATOR_TOKEN ?? DEFAULT_SIMULATOR_TOKEN);
-  const json = (status: number, message: string) => Response.json({ status, error_msg: message }, { status });
+  // The `latest` row's fixed statement runs on the driver's client.
+  const database = { db: { $client: sql } } as unknown as Database;
+  const deps = appDeps(config, database, createLogger(config.logLevel));
+  const { metrics } = deps;
+  const gate = guard(deps, true);
+  const simulatorGate = apiGate(deps, "");
+  const record = requestRecorder(deps);
+  const matchRoute = routeMatcher(ROUTES);
+  const invalid = (key: string) => Response.json({ status: 400, error_msg: `Invalid ${key}` }, { status: 400 });
 
   const duties = async (request: Request, path: string): Promise<Response> => {
-    const query = request.url.indexOf("?");
-    if (query !== -1) {
-      const value = parseLatest(new URLSearchParams(request.url.slice(query + 1)).get("latest"));
-      if (value !== null) latest.record(value);
-    }
-    if (Number(request.headers.get("content-length") ?? 0) > security.maxBodyBytes) return json(413, "too large");
-    const needsAuth = path === "/msgs" || path.startsWith("/msgs/") || path.startsWith("/fllws/");
-    if (needsAuth && !authorized(request.headers.get("authorization"))) return json(403, NOT_AUTHORIZED);
+    const refused = simulatorGate(request);
+    if (refused !== undefined) return refused;
     if (request.method !== "POST") return handle(request, null);
-    if (!(request.headers.get("content-type") ?? "").startsWith("application/json")) return json(415, "JSON only");
     const body = JSON.parse(await request.text()) as Record<string, unknown>;
     for (const [key, value] of Object.entries(body)) {
       const max = key === "content" ? security.maxMessageLength : security.maxUsernameLength;
-      if (key !== "pwd" && (typeof value !== "string" || value.length > max)) return json(400, `Invalid ${key}`);
+      if (key !== "pwd" && (typeof value !== "string" || value.length > max)) return invalid(key);
     }
     const response = await handle(request, body);
     if (response.status === 204 && path.startsWith("/msgs/")) metrics.messagesPosted.inc();
@@ -71,23 +66,14 @@ export function withDuties(handle: Handler, sql: unknown): (request: Request, se
 
   return async (request, server) => {
     const started = performance.now();
-    const id = acceptedRequestId(request.headers.get("x-request-id")) ?? crypto.randomUUID();
+    const id = identify(request);
     const path = pathOf(request.url);
-    const response = await duties(request, path);
+    const response = gate.admit(request, server, path, true) ?? (await duties(request, path));
     const seconds = (performance.now() - started) / 1000;
-    response.headers.set("x-request-id", id);
-    for (const [name, value] of SECURITY_HEADERS) response.headers.set(name, value);
-    const route = template(path);
-    metrics.observeRequest(request.method, route, response.status, seconds);
-    access("info", {
-      reqId: id,
-      method: request.method,
-      route,
-      path,
-      status: response.status,
-      ms: Math.round(seconds * 10_000) / 10,
-      client: server.requestIP(request)?.address ?? "unknown",
-    });
+    response.headers.set(REQUEST_ID_HEADER, id);
+    gate.decorate(response.headers, request, server, true);
+    const route = matchRoute(request.method, path);
+    record({ request, id, path, route, status: response.status, seconds, server });
     return response;
   };
 }

@@ -88,7 +88,7 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
  * The hook in front of every API route: stores `?latest=` and refuses the
  * routes that need the simulator's credential without it.
  */
-function apiGate(deps: AppDeps, prefix: string) {
+export function apiGate(deps: AppDeps, prefix: string) {
   const authorized = simulatorAuthorizer(deps.config.simulatorToken);
   return (request: Request) => {
     const url = request.url;

@@ -23,7 +23,7 @@ const CSP = [
   "base-uri 'none'",
 ].join("; ");
 
-export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["content-security-policy", CSP],
   ["x-content-type-options", "nosniff"],
   ["referrer-policy", "same-origin"],
