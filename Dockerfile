@@ -8,7 +8,7 @@
 # access replaces them with bases it assembled itself through build contexts
 # named after them (`--build-context oven/bun:1.4.5=docker-image://…`, as
 # ops/image/build-local.sh does for CI). The Bun tag is the Bun of CI and of
-# the release (tests/workflows.test.ts holds them to one version).
+# the release (tests/ops/workflows.test.ts holds them to one version).
 
 # --- build: compile the binary (PGlite's wasm and data and argon2's native
 # module are embedded by the source) --------------------------------------

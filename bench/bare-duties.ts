@@ -4,20 +4,20 @@
 // replicas read it, validates the body, puts the security headers and a
 // request id on the answer, counts it in the metrics and writes its access
 // line with the client's address. Each duty is MiniTwit's own code, the
-// pieces its front door (src/http/front-door.ts) and the simulator API's gate
+// pieces its front door (src/http/middleware/front-door.ts) and the simulator API's gate
 // are made of, called here without Elysia; only the body's validation is
 // written out, since in MiniTwit it is Elysia's schema. So the ratio of this
 // server to the bare yardstick is what the duties cost, and the rest of
 // MiniTwit's gap is the framework's.
-import { loadConfig } from "../src/config";
-import type { Database } from "../src/database";
-import { apiGate } from "../src/http/api";
+import { loadConfig } from "../src/config/settings";
+import type { Database } from "../src/database/open";
+import { apiGate } from "../src/http/api/routes";
 import { appDeps } from "../src/http/deps";
-import { guard } from "../src/http/guard";
-import { identify, REQUEST_ID_HEADER, requestRecorder } from "../src/http/observe";
-import { type Peer, pathOf } from "../src/http/request-origin";
-import { routeMatcher } from "../src/http/route-template";
-import { createLogger } from "../src/log";
+import { guard } from "../src/http/middleware/guard";
+import { identify, REQUEST_ID_HEADER, requestRecorder } from "../src/http/middleware/observe";
+import { type Peer, pathOf } from "../src/http/middleware/request-origin";
+import { routeMatcher } from "../src/http/middleware/route-template";
+import { createLogger } from "../src/observability/log";
 
 type Handler = (request: Request, body: Record<string, unknown> | null) => Promise<Response>;
 

@@ -17,7 +17,7 @@ import { Algorithm, hash } from "@node-rs/argon2";
 import postgres from "postgres";
 
 const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
-// src/http/api.ts: `no` defaults to 100, at most 10,000.
+// src/http/api/routes.ts: `no` defaults to 100, at most 10,000.
 const DEFAULT_NO = 100;
 const MAX_NO = 10_000;
 // src/store/messages.ts: the public timeline's cursor when a page has none.

@@ -10,9 +10,9 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "../db/schema";
-import { type Db, POSTGRES_SESSION_SETTINGS } from "../src/database";
+import { type Db, POSTGRES_SESSION_SETTINGS } from "../src/database/open";
 import { followByName, followingNames, isFollowing } from "../src/store/followers";
-import { writeLatest } from "../src/store/latest";
+import { writeLatest } from "../src/store/latest-action";
 import {
   homeTimeline,
   postMessageByUsername,

@@ -1,16 +1,16 @@
 // The `latest` value, measured without HTTP in the way: every simulated
 // request stores its action id and posts a message, as a tweet does, either
 // by awaiting an UPDATE of the single `latest` row before answering (the
-// obvious design) or through LatestTracker (src/latest.ts: record and answer
+// obvious design) or through LatestTracker (src/http/api/latest-action.ts: record and answer
 // at once, one UPDATE in flight, values that arrive meanwhile collapse into
 // the next). Run with 16 concurrent requests and with one at a time (the
 // simulator's pace).
-import { loadConfig } from "../src/config";
-import { openDatabase } from "../src/database";
-import { LatestTracker } from "../src/latest";
-import { createLogger } from "../src/log";
-import { applyMigrations } from "../src/migrate";
-import { writeLatest } from "../src/store/latest";
+import { loadConfig } from "../src/config/settings";
+import { applyMigrations } from "../src/database/migrate";
+import { openDatabase } from "../src/database/open";
+import { LatestTracker } from "../src/http/api/latest-action";
+import { createLogger } from "../src/observability/log";
+import { writeLatest } from "../src/store/latest-action";
 import { postMessageByUsername } from "../src/store/messages";
 import { createUser } from "../src/store/users";
 import { databaseCounters } from "./databases";

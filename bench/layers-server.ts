@@ -4,16 +4,16 @@
 // `bun bench/layers-server.ts <layer>[,<layer>...]`, where a layer is one of
 // LAYERS; `bun` alone is Bun.serve with the same store calls and no framework.
 import { Elysia } from "elysia";
-import { loadConfig } from "../src/config";
-import type { Database } from "../src/database";
-import { simulatorApi } from "../src/http/api";
+import { loadConfig } from "../src/config/settings";
+import type { Database } from "../src/database/open";
+import { simulatorApi } from "../src/http/api/routes";
 import { createApp } from "../src/http/app";
 import { type AppDeps, appDeps } from "../src/http/deps";
-import { errorMapper } from "../src/http/errors";
-import { frontDoor } from "../src/http/front-door";
-import { PROBE_PATHS, probeRoutes } from "../src/http/monitoring";
-import { bodyParsing } from "../src/http/request-body";
-import { createLogger } from "../src/log";
+import { bodyParsing } from "../src/http/middleware/body-parsing";
+import { errorMapper } from "../src/http/middleware/error-mapper";
+import { frontDoor } from "../src/http/middleware/front-door";
+import { PROBE_PATHS, probeRoutes } from "../src/http/monitoring/routes";
+import { createLogger } from "../src/observability/log";
 import { followByName, unfollowByName } from "../src/store/followers";
 import { postMessageByUsername } from "../src/store/messages";
 
@@ -23,7 +23,7 @@ export type Layer = (typeof LAYERS)[number];
 
 // One row that satisfies every write: a user found, a target found, a message inserted.
 const ROW = { who: 1, whom: 2, message_id: 1 };
-// The fixed statements (src/store/rows.ts) run on the driver's client; this one answers at once.
+// The fixed statements (src/database/queries.ts) run on the driver's client; this one answers at once.
 const client = { unsafe: () => Promise.resolve([ROW]) };
 const database = {
   db: { $client: client, execute: () => Promise.resolve([]) },

@@ -7,7 +7,7 @@
 // whole API port; the variants alternate, round after round, so a drift of
 // the machine weighs on all of them alike.
 import type { Subprocess } from "bun";
-import { DEFAULT_SIMULATOR_TOKEN } from "../src/config";
+import { DEFAULT_SIMULATOR_TOKEN } from "../src/config/settings";
 import { LAYERS } from "./layers-server";
 import { median } from "./stats";
 import { sendWrites, threadTicks } from "./writes";

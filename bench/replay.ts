@@ -3,7 +3,7 @@
 // concurrent clients and reports errors, throughput, latency per command and
 // the server's memory. Usage: bun bench/replay.ts --help
 import { parseArgs } from "node:util";
-import { DEFAULT_SIMULATOR_TOKEN } from "../src/config";
+import { DEFAULT_SIMULATOR_TOKEN } from "../src/config/settings";
 import { prng } from "../src/seed/data";
 import { type Action, loadScenario, toRequest } from "../tests/support/scenario";
 import { HttpClient } from "./http-client";

@@ -2,8 +2,8 @@
 // `bun run generate:pglite-datadir`: writes db/pglite-datadir.tar.gz, the
 // data directory that initdb of the installed PGlite creates, with the
 // migrations of the day applied, which the embedded database unpacks on its
-// first start (src/pglite-datadir.ts). Run it after upgrading
-// @electric-sql/pglite and commit the result; tests/pglite-first-start.test.ts
+// first start (src/database/pglite-datadir.ts). Run it after upgrading
+// @electric-sql/pglite and commit the result; tests/database/pglite-first-start.test.ts
 // fails until then if initdb's output changed. A migration added later needs
 // no new file: a first start applies it as any start applies a pending one.
 //
@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
-import type { Db } from "../src/database";
-import { applyMigrations } from "../src/migrate";
+import { applyMigrations } from "../src/database/migrate";
+import type { Db } from "../src/database/open";
 import * as schema from "./schema";
 
 const OUTPUT = join(import.meta.dir, "pglite-datadir.tar.gz");

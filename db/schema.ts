@@ -20,7 +20,7 @@ export const users = pgTable(
   "users",
   {
     userId: integer("user_id").primaryKey().generatedByDefaultAsIdentity(),
-    // Stored NFC-normalised, as registered (src/accounts.ts decides what a name may hold).
+    // Stored NFC-normalised, as registered (src/accounts/signup.ts decides what a name may hold).
     username: text("username").notNull().unique("users_username_key"),
     email: text("email").notNull(),
     pwHash: text("pw_hash").notNull(),

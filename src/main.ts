@@ -7,18 +7,18 @@ import { backup } from "./cli/backup";
 import { backups } from "./cli/backups";
 import { checkAllow } from "./cli/check-allow";
 import type { Command } from "./cli/command";
-import { flag, unflag } from "./cli/flag";
 import { healthcheck } from "./cli/healthcheck";
 import { helpCommand, overview } from "./cli/help";
 import { importCommand } from "./cli/import";
 import { messages } from "./cli/messages";
 import { migrate } from "./cli/migrate";
+import { flag, unflag } from "./cli/moderation";
 import { replicate } from "./cli/replicate";
 import { restore } from "./cli/restore";
 import { seed } from "./cli/seed";
 import { serve } from "./cli/serve";
 import { version } from "./cli/version";
-import { type Env, loadConfig } from "./config";
+import { type Env, loadConfig } from "./config/settings";
 import { ConfigError, UsageError } from "./errors";
 
 const commands: readonly Command[] = [

@@ -9,7 +9,7 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type postgres from "postgres";
-import { firstTableWithRows, HoldsDataError, moveSequencesPastRows, quoteIdent, runOn } from "../postgres-admin";
+import { firstTableWithRows, HoldsDataError, moveSequencesPastRows, quoteIdent, runOn } from "../database/admin";
 import type { Manifest } from "./catalog";
 import { type Decryption, decodePayload } from "./payload";
 import type { ScriptEvent } from "./sql-script-reader";

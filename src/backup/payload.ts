@@ -7,8 +7,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { AGE_MAGIC, AGE_SCHEME, decryptWithAge } from "./age";
-import { decodeContainer } from "./legacy-format/container";
-import { decryptStream, ENCRYPTION_SCHEME } from "./legacy-format/crypto";
+import { decodeContainer } from "./format-v1/container";
+import { decryptStream, ENCRYPTION_SCHEME } from "./format-v1/crypto";
 import { decodeSqlScript, type ScriptEvent } from "./sql-script-reader";
 
 /** How a payload is decrypted: null when it is not encrypted. */

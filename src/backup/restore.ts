@@ -5,12 +5,12 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import type postgres from "postgres";
 import * as schema from "../../db/schema";
-import type { Config } from "../config";
-import type { Db } from "../database";
-import { applyMigrations } from "../migrate";
-import { connectAdmin, firstTableWithRows, HoldsDataError, runOn } from "../postgres-admin";
-import { migrationsUpTo, requirePostgres } from "./backup";
+import type { Config } from "../config/settings";
+import { connectAdmin, firstTableWithRows, HoldsDataError, runOn } from "../database/admin";
+import { applyMigrations } from "../database/migrate";
+import type { Db } from "../database/open";
 import type { Manifest } from "./catalog";
+import { migrationsUpTo, requirePostgres } from "./create";
 import { loadBackup, NON_DATA_TABLES } from "./load";
 import { type ChosenBackup, localBackup, storedBackup, type Which } from "./sources";
 

@@ -4,7 +4,7 @@
 // object is ever held whole in memory. Every failure is rethrown with the
 // operation and the object it was about.
 import { S3Client } from "bun";
-import type { Config } from "../config";
+import type { Config } from "../config/settings";
 import { ConfigError } from "../errors";
 
 /** Multipart part size: S3's minimum; with a queue of 2 it bounds the upload's buffers to a few parts. */

@@ -6,9 +6,9 @@
 // runs in this process.
 import { Cron } from "croner";
 import { Counter, Gauge, Registry } from "prom-client";
-import type { Config } from "../config";
-import type { Logger } from "../log";
-import { type BackupOptions, runBackup } from "./backup";
+import type { Config } from "../config/settings";
+import type { Logger } from "../observability/log";
+import { type BackupOptions, runBackup } from "./create";
 
 export interface ScheduleOptions extends BackupOptions {
   readonly cron: string;

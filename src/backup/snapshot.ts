@@ -5,7 +5,7 @@
 // sequences a restore must move past the loaded ids.
 import type { Readable } from "node:stream";
 import type postgres from "postgres";
-import { quoteIdent, runOn, serialColumns } from "../postgres-admin";
+import { quoteIdent, runOn, serialColumns } from "../database/admin";
 
 type Connection = postgres.ReservedSql;
 

@@ -11,7 +11,7 @@
 //   `minitwit backup --output` writes, or as downloaded from S3) is checked
 //   too, and is required for a legacy-format file, which has no trailer.
 
-import type { Config } from "../config";
+import type { Config } from "../config/settings";
 import { AGE_SCHEME, checkAgeIdentity } from "./age";
 import {
   listBackups,
@@ -22,7 +22,7 @@ import {
   parseManifest,
   readManifest,
 } from "./catalog";
-import { checkEncryptionKey, ENCRYPTION_HEADER_SIZE, ENCRYPTION_SCHEME, KEY_MESSAGES } from "./legacy-format/crypto";
+import { checkEncryptionKey, ENCRYPTION_HEADER_SIZE, ENCRYPTION_SCHEME, KEY_MESSAGES } from "./format-v1/crypto";
 import { readLocalFile } from "./local";
 import { type Decryption, decodePayload, type Encryption, sniffEncryption } from "./payload";
 import { type BackupStore, downloadStream, objectExists, objectUrl, requireS3 } from "./s3";

@@ -5,7 +5,7 @@
 //
 //   -- minitwit-backup: {"formatVersion":2,"schemaVersion":"…","createdAt":"…"}
 //   SET …; BEGIN;
-//   create table if not exists schema_migrations (…);     as src/migrate.ts creates it
+//   create table if not exists schema_migrations (…);     as src/database/migrate.ts creates it
 //   <the embedded migrations up to the backup's schema version>
 //   COPY "table" ("col", …) FROM stdin;                    one block per table, in load order,
 //   <rows in COPY text format>                             schema_migrations' rows among them
@@ -20,8 +20,8 @@
 // are escaped, and a value "\." is written "\\."), so counting "\n" counts
 // rows and a line "\." can only be the end of a block.
 import type { Migration } from "../../db/migrations";
-import { migrationStatements, SCHEMA_MIGRATIONS_DDL } from "../migrate";
-import { quoteIdent, sequencePastRowsSql } from "../postgres-admin";
+import { quoteIdent, sequencePastRowsSql } from "../database/admin";
+import { migrationStatements, SCHEMA_MIGRATIONS_DDL } from "../database/migrate";
 import type { TableSource } from "./snapshot";
 
 export const SCRIPT_FORMAT_VERSION = 2;

@@ -1,4 +1,4 @@
-import type { BackupResult } from "../backup/backup";
+import type { BackupResult } from "../backup/create";
 import { UsageError } from "../errors";
 import { DATABASE_HELP, databaseOptions, defineCommand, stopSignal } from "./command";
 
@@ -58,10 +58,10 @@ ${S3_HELP}`,
       { checkCron, startBackupSchedule },
       { createLogger },
     ] = await Promise.all([
-      import("../backup/backup"),
+      import("../backup/create"),
       import("../backup/s3"),
       import("../backup/schedule"),
-      import("../log"),
+      import("../observability/log"),
     ]);
     const keepDays = options["keep-days"] ?? null;
     const metricsPort = options["metrics-port"] ?? null;

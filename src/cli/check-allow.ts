@@ -1,7 +1,7 @@
 // `minitwit check-allow <address>`: would SIMULATOR_ALLOW let this address
 // use the API? For checking a list before deploying it, so the real
 // simulator is never locked out by surprise.
-import { inRanges, parseIp } from "../cidr";
+import { inRanges, parseIp } from "../config/cidr";
 import { UsageError } from "../errors";
 import { defineCommand } from "./command";
 

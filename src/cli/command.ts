@@ -6,10 +6,10 @@
 // A command imports what it runs inside run(), not at the top of its file:
 // src/main.ts imports every command for its name and help, and `minitwit
 // healthcheck` (every 5 s beside each replica) or `version` should not load
-// the web server and the database drivers (tests/cli-loading.test.ts).
+// the web server and the database drivers (tests/cli/loading.test.ts).
 import type { ParseArgsConfig } from "node:util";
-import type { Config, Section } from "../config";
-import { parseInteger } from "../config-values";
+import type { Config, Section } from "../config/settings";
+import { parseInteger } from "../config/values";
 import { UsageError } from "../errors";
 
 export type OptionSpec =

@@ -1,5 +1,5 @@
 import { UsageError } from "../errors";
-import type { ImportReport } from "../legacy/import";
+import type { ImportReport } from "../legacy-import/import";
 import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
 import { withDatabase } from "./database";
 
@@ -35,8 +35,8 @@ ${DATABASE_HELP}`,
     const from = typeof flags.from === "string" ? flags.from.trim() : "";
     if (from === "") throw new UsageError("--from is required", "import");
     const [{ importLegacy }, { openLegacySource }] = await Promise.all([
-      import("../legacy/import"),
-      import("../legacy/sources"),
+      import("../legacy-import/import"),
+      import("../legacy-import/sources"),
     ]);
     const source = await openLegacySource(from);
     try {

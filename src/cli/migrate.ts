@@ -14,9 +14,9 @@ ${DATABASE_HELP}`,
   options: databaseOptions,
   async run({ config, out }) {
     const [{ openDatabase }, { createLogger }, { applyMigrations }] = await Promise.all([
-      import("../database"),
-      import("../log"),
-      import("../migrate"),
+      import("../database/open"),
+      import("../observability/log"),
+      import("../database/migrate"),
     ]);
     const log = createLogger(config.logLevel);
     const database = await openDatabase(config, log);

@@ -1,4 +1,4 @@
-import { redactUrl } from "../config-values";
+import { redactUrl } from "../config/values";
 import { UsageError } from "../errors";
 import type { Sql } from "../replicate/catalog";
 import { type CommandContext, defineCommand, type OptionSpecs, type Subcommand } from "./command";

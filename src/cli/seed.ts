@@ -35,7 +35,7 @@ ${DATABASE_HELP}`,
   async run({ config, options, out }) {
     const { users = 10_000, messages = 1_000_000, seed: seedValue = 1, password = "minitwit" } = options;
     if (password === "") throw new UsageError("--password must not be empty", "seed");
-    const { seedDatabase } = await import("../seed/seed");
+    const { seedDatabase } = await import("../seed/populate");
     return withDatabase(config, async (database) => {
       const result = await seedDatabase(database, config.databaseUrl, {
         users,

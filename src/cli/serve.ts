@@ -1,5 +1,5 @@
-import { type Config, DEFAULT_SIMULATOR_TOKEN } from "../config";
-import type { Logger } from "../log";
+import { type Config, DEFAULT_SIMULATOR_TOKEN } from "../config/settings";
+import type { Logger } from "../observability/log";
 import { DATABASE_HELP, databaseOptions, defineCommand, stopSignal } from "./command";
 
 export const serve = defineCommand({
@@ -37,7 +37,10 @@ RATE_LIMIT_PER_SECOND, ...), NODE_ENV.`,
     "no-migrate": { type: "boolean" },
   },
   async run({ config }) {
-    const [{ startServer }, { createLogger }] = await Promise.all([import("../http/server"), import("../log")]);
+    const [{ startServer }, { createLogger }] = await Promise.all([
+      import("../http/server"),
+      import("../observability/log"),
+    ]);
     const log = createLogger(config.logLevel);
     checkSimulatorToken(config, log);
     checkSessionSecret(config, log);

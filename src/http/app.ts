@@ -2,16 +2,16 @@
 // API under /api; the API port serves the simulator API at its root; the
 // metrics port serves /metrics only (see monitoring.ts).
 import { Elysia } from "elysia";
-import { simulatorApi } from "./api";
-import { assets, STYLESHEET_PATH } from "./assets";
+import { sessionSecret } from "../accounts/sessions";
+import { simulatorApi } from "./api/routes";
 import type { AppDeps } from "./deps";
-import { errorMapper } from "./errors";
-import { frontDoor } from "./front-door";
-import { metricsRoute, PROBE_PATHS, probeRoutes } from "./monitoring";
-import { bodyParsing } from "./request-body";
-import { sessionSecret } from "./session";
-import { webPages } from "./web";
-import { webContext } from "./web-context";
+import { bodyParsing } from "./middleware/body-parsing";
+import { errorMapper } from "./middleware/error-mapper";
+import { frontDoor } from "./middleware/front-door";
+import { metricsRoute, PROBE_PATHS, probeRoutes } from "./monitoring/routes";
+import { assets, STYLESHEET_PATH } from "./web/assets";
+import { webContext } from "./web/context";
+import { webPages } from "./web/routes";
 
 export interface Apps {
   readonly web: Elysia;

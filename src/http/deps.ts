@@ -1,10 +1,10 @@
 // What the HTTP surfaces need, built once by `serve` and passed to createApp.
-import type { Config } from "../config";
-import type { Database } from "../database";
-import { LatestTracker } from "../latest";
-import type { Logger } from "../log";
-import { createMetrics, type Metrics } from "../metrics";
-import { Drain } from "./drain";
+import type { Config } from "../config/settings";
+import type { Database } from "../database/open";
+import type { Logger } from "../observability/log";
+import { createMetrics, type Metrics } from "../observability/metrics";
+import { LatestTracker } from "./api/latest-action";
+import { Drain } from "./middleware/drain";
 
 export interface AppDeps {
   readonly config: Config;

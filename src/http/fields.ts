@@ -2,7 +2,7 @@
 // schemas shared by the API and the forms. Over a cap, the error mapper
 // answers 400 with "<field> must be at most N characters".
 import { t } from "elysia";
-import type { SecuritySettings } from "../config";
+import type { SecuritySettings } from "../config/settings";
 
 export function fieldSchemas(limits: SecuritySettings) {
   return {

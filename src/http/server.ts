@@ -2,10 +2,10 @@
 // drain (keep serving, unready, closing every connection after its response),
 // stop accepting, let in-flight requests finish (bounded), flush `latest`,
 // close the database.
-import type { Config } from "../config";
-import { type Database, openDatabase } from "../database";
-import type { Logger } from "../log";
-import { applyMigrations } from "../migrate";
+import type { Config } from "../config/settings";
+import { applyMigrations } from "../database/migrate";
+import { type Database, openDatabase } from "../database/open";
+import type { Logger } from "../observability/log";
 import { type Apps, createApp } from "./app";
 import { appDeps } from "./deps";
 

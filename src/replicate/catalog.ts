@@ -6,7 +6,7 @@ import { getTableName, is } from "drizzle-orm";
 import { PgTable } from "drizzle-orm/pg-core";
 import type postgres from "postgres";
 import * as schema from "../../db/schema";
-import { connectAdmin } from "../postgres-admin";
+import { connectAdmin } from "../database/admin";
 
 export type Sql = postgres.Sql;
 

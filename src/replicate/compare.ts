@@ -1,7 +1,7 @@
 // The two things logical replication does not carry, done at cutover with the
 // source read-only: sequence values (a subscriber inserts the source's ids and
 // never calls nextval), and the proof that every row arrived.
-import { quoteIdent } from "../postgres-admin";
+import { quoteIdent } from "../database/admin";
 import type { Sql } from "./catalog";
 
 export interface SequenceValue {

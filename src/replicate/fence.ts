@@ -16,7 +16,7 @@
 // The function's comment records when the fence went up (source clock), so a
 // resumed cutover still reports the whole write-unavailable window.
 import type postgres from "postgres";
-import { quoteIdent, quoteLiteral } from "../postgres-admin";
+import { quoteIdent, quoteLiteral } from "../database/admin";
 import { FENCE, type FenceInfo, fenceOnSource, replicatedTables, type Sql } from "./catalog";
 
 // Writers queue behind a waiting lock request, so waiting long for one

@@ -3,7 +3,7 @@
 // says what to change. Capacity checks are skipped when the subscription
 // already exists (a re-run of `start` needs no new slot).
 import { embeddedMigrations } from "../../db/migrations";
-import { rowCounts, runOn } from "../postgres-admin";
+import { rowCounts, runOn } from "../database/admin";
 import {
   fenceOnSource,
   replicatedTables,

@@ -14,9 +14,9 @@
 // waits for exactly that report.
 import { drizzle } from "drizzle-orm/postgres-js";
 import * as schema from "../../db/schema";
-import type { Db } from "../database";
-import { applyMigrations } from "../migrate";
-import { quoteLiteral } from "../postgres-admin";
+import { quoteLiteral } from "../database/admin";
+import { applyMigrations } from "../database/migrate";
+import type { Db } from "../database/open";
 import {
   PUBLICATION,
   publicationOnSource,

@@ -1,9 +1,8 @@
 // Queries on the follower relation.
 import { and, eq, sql } from "drizzle-orm";
 import { followers } from "../../db/schema";
-import type { Db } from "../database";
-import { preparedPer } from "./prepared";
-import { fixedStatement } from "./rows";
+import type { Db } from "../database/open";
+import { fixedStatement, preparedPer } from "../database/queries";
 
 /** Outcome of a follow change addressed by usernames. */
 export type FollowOutcome = "ok" | "unknown-user" | "unknown-target";

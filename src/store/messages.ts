@@ -3,9 +3,8 @@
 // 1,000 costs what page 1 does.
 import { and, between, lt, sql } from "drizzle-orm";
 import { messages } from "../../db/schema";
-import type { Db } from "../database";
-import { preparedPer } from "./prepared";
-import { fixedStatement, rows } from "./rows";
+import type { Db } from "../database/open";
+import { fixedStatement, preparedPer, rows } from "../database/queries";
 
 export interface TimelineMessage {
   readonly messageId: number;

@@ -2,9 +2,9 @@
 // of who did it.
 import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { messages, moderationEvents, users } from "../../db/schema";
-import type { Db } from "../database";
+import type { Db } from "../database/open";
+import { rows } from "../database/queries";
 import { cursor } from "./messages";
-import { rows } from "./rows";
 
 export type FlagAction = "flag" | "unflag";
 

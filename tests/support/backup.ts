@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import postgres from "postgres";
-import { type Config, loadConfig } from "../../src/config";
+import { type Config, loadConfig } from "../../src/config/settings";
 import type { TestS3 } from "./s3";
 
 /** An age key pair: the identity in a file, as age-keygen writes it, and its public key. */

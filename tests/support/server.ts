@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Config, loadConfig } from "../../src/config";
+import { type Config, loadConfig } from "../../src/config/settings";
 import { type RunningServer, startServer } from "../../src/http/server";
-import { createLogger, type Logger } from "../../src/log";
+import { createLogger, type Logger } from "../../src/observability/log";
 import { freshDatabase } from "./postgres";
 
 export type Driver = "postgres" | "pglite";

@@ -1,0 +1,218 @@
+// `minitwit backup`: one consistent snapshot of every table of the schema,
+// streamed from PostgreSQL to S3 (or a file, or stdout) without ever holding
+// the dump in memory:
+//
+//   COPY ... TO STDOUT (one table after another, one transaction)
+//     -> SQL script (sql-script.ts) -> gzip -> [age] -> SHA-256 and size
+//     -> S3 multipart upload | file | stdout
+//
+// All tables are read in one REPEATABLE READ, READ ONLY, DEFERRABLE
+// transaction, so the backup is one point in time: writes that commit while
+// it runs are either wholly in it or wholly absent, and no message can
+// appear without its author. The manifest is written only after the payload
+// was stored, and retention runs only after that.
+import { basename } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import { embeddedMigrations } from "../../db/migrations";
+import type { Config } from "../config/settings";
+import { connectAdmin } from "../database/admin";
+import { VERSION } from "../version";
+import { AGE_SCHEME, encryptWithAge } from "./age";
+import { backupName, keyDatabaseName, type Manifest, manifestKeyFor, pruneBackups } from "./catalog";
+import { type PayloadSink, writeLocalPayload } from "./local";
+import { objectUrl, requireS3, uploadStream, writeText } from "./s3";
+import { readSchemaVersion, sequenceColumns, tableSources } from "./snapshot";
+import { encodeSqlScript, SCRIPT_FORMAT_VERSION } from "./sql-script";
+
+export interface BackupOptions {
+  /** Delete backups of this database older than this many days once the upload succeeded. */
+  readonly keepDays?: number | null;
+  /** The clock; tests pass a fixed one to make keys and retention predictable. */
+  readonly now?: () => Date;
+}
+
+export interface BackupResult {
+  /** The S3 key, or the file written ("-" for stdout). */
+  readonly key: string;
+  readonly location: string;
+  readonly manifest: Manifest;
+  readonly durationSeconds: number;
+  /** Keys deleted by retention. */
+  readonly deleted: string[];
+}
+
+/** A backup to S3: the payload, then its manifest, then retention. */
+export async function runBackup(config: Config, options: BackupOptions = {}): Promise<BackupResult> {
+  const url = requirePostgres(config, "backup");
+  const store = requireS3(config);
+  const now = options.now ?? (() => new Date());
+  const started = performance.now();
+  const createdAt = now();
+  const database = keyDatabaseName(databaseName(url));
+  const key = `${store.prefix}/${backupName(database, createdAt, encryptsWithAge(config))}`;
+  const manifest = await takeSnapshot(config, url, { key, database, createdAt }, (payload) =>
+    uploadStream(store, key, payload, encryptsWithAge(config) ? "application/octet-stream" : "application/gzip"),
+  );
+  await writeText(store, manifestKeyFor(key), `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
+  const deleted = options.keepDays == null ? [] : await pruneBackups(store, database, options.keepDays, now());
+  return { key, location: objectUrl(store, key), manifest, durationSeconds: seconds(started), deleted };
+}
+
+/**
+ * A backup to a local file (with its manifest next to it, named as in S3) or,
+ * for "-", to stdout (no manifest: the script's own trailer and gzip's, or
+ * age's, checks still cover it).
+ */
+export async function writeBackupFile(
+  config: Config,
+  output: string,
+  options: Pick<BackupOptions, "now"> = {},
+): Promise<BackupResult> {
+  const url = requirePostgres(config, "backup");
+  const started = performance.now();
+  const createdAt = (options.now ?? (() => new Date()))();
+  const database = keyDatabaseName(databaseName(url));
+  const key = output === "-" ? backupName(database, createdAt, encryptsWithAge(config)) : basename(output);
+  const sink: PayloadSink = (payload) => writeLocalPayload(output, payload);
+  const manifest = await takeSnapshot(config, url, { key, database, createdAt }, sink);
+  if (output !== "-") await Bun.write(manifestKeyFor(output), `${JSON.stringify(manifest, null, 2)}\n`);
+  const location = output === "-" ? "stdout" : output;
+  return { key: output, location, manifest, durationSeconds: seconds(started), deleted: [] };
+}
+
+interface Naming {
+  readonly key: string;
+  readonly database: string;
+  readonly createdAt: Date;
+}
+
+/** Reads the snapshot, streams it into `sink`, and returns the manifest describing what was stored. */
+async function takeSnapshot(config: Config, url: string, naming: Naming, sink: PayloadSink): Promise<Manifest> {
+  const recipients = recipientsFor(config);
+  const sql = await connectAdmin(url, "minitwit-backup", "cannot reach the database");
+  let failed = true;
+  try {
+    const conn = await sql.reserve();
+    await conn.unsafe("begin isolation level repeatable read, read only, deferrable");
+    const schemaVersion = await readSchemaVersion(conn);
+    const tables = await tableSources(conn);
+    const script = {
+      schemaVersion,
+      createdAt: naming.createdAt,
+      migrations: migrationsUpTo(schemaVersion),
+      tables,
+      sequences: await sequenceColumns(conn, tables),
+    };
+    const rows = new Map<string, number>();
+    const stored = await streamPayload(
+      encodeSqlScript(script, (table, count) => rows.set(table, count)),
+      recipients,
+      sink,
+    );
+    await conn.unsafe("commit");
+    conn.release();
+    failed = false;
+    return {
+      format: "minitwit-backup",
+      formatVersion: SCRIPT_FORMAT_VERSION,
+      key: naming.key,
+      database: naming.database,
+      schemaVersion,
+      tables: Object.fromEntries(tables.map((t) => [t.table, rows.get(t.table) ?? 0])),
+      ...stored,
+      createdAt: naming.createdAt.toISOString(),
+      compression: "gzip",
+      encrypted: recipients.length > 0,
+      encryption: recipients.length > 0 ? AGE_SCHEME : null,
+      ...(recipients.length > 0 ? { ageRecipients: recipients } : {}),
+    };
+  } finally {
+    // After a failure the connection may be mid-COPY: drop it (the server
+    // rolls the read-only transaction back) instead of waiting on it.
+    await sql.end({ timeout: failed ? 0 : 5 });
+  }
+}
+
+/**
+ * Streams the script through gzip (and age) into `sink`. A failure on either
+ * side stops both, and the error reported is the cause, not the broken
+ * stream it left on the other side.
+ */
+async function streamPayload(
+  script: AsyncIterable<Uint8Array>,
+  recipients: readonly string[],
+  sink: PayloadSink,
+): Promise<{ sha256: string; size: number }> {
+  let dumpError: unknown = null;
+  async function* dump(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* script;
+    } catch (err) {
+      dumpError = err;
+      throw err;
+    }
+  }
+  const gzip = createGzip();
+  const dumped = pipeline(Readable.from(dump()), gzip).catch(() => {});
+  const payload = recipients.length === 0 ? gzip : encryptWithAge(gzip, recipients);
+  const stored = await sink(payload).catch(async (err) => {
+    gzip.destroy();
+    await dumped;
+    throw dumpError ?? err;
+  });
+  await dumped;
+  if (dumpError !== null) throw dumpError;
+  return stored;
+}
+
+function encryptsWithAge(config: Config): boolean {
+  return config.backupAgeRecipients.length > 0;
+}
+
+/**
+ * The age recipients to encrypt to. A legacy BACKUP_ENCRYPTION_KEY alone is
+ * refused rather than ignored: a deployment that meant to encrypt must not
+ * silently start writing readable backups.
+ */
+function recipientsFor(config: Config): readonly string[] {
+  if (config.backupAgeRecipients.length === 0 && config.backupEncryptionKey !== null) {
+    throw new Error(
+      "BACKUP_ENCRYPTION_KEY now only decrypts backups made before age encryption; to encrypt new backups, " +
+        "set BACKUP_AGE_RECIPIENTS (or _FILE) to one or more age public keys (age1…), made with age-keygen",
+    );
+  }
+  return config.backupAgeRecipients;
+}
+
+/** The embedded migrations up to `version`, which this release must know. */
+export function migrationsUpTo(version: string) {
+  const migrations = embeddedMigrations();
+  const index = migrations.findIndex((m) => m.tag === version);
+  if (index < 0) {
+    throw new Error(
+      `schema version ${version} is one minitwit ${VERSION} does not know; use the release that made it or a newer one`,
+    );
+  }
+  return migrations.slice(0, index + 1);
+}
+
+/** The Postgres URL; backups and restores do not work on the embedded database. */
+export function requirePostgres(config: Config, command: string): string {
+  if (config.databaseUrl !== null) return config.databaseUrl;
+  throw new Error(
+    `${command} needs PostgreSQL: set DATABASE_URL or --database-url. The embedded database (DATA_DIR) ` +
+      "cannot be backed up or restored with this command; stop minitwit and copy DATA_DIR instead",
+  );
+}
+
+/** The database name a URL points at (postgres.js defaults it to the user name). */
+export function databaseName(url: string): string {
+  const parsed = new URL(url);
+  return decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username) || "postgres";
+}
+
+function seconds(started: number): number {
+  return (performance.now() - started) / 1000;
+}

@@ -1,0 +1,199 @@
+// How each kind of setting is read from its text: integers with a range,
+// secrets with their *_FILE twins, URLs, lists, keys. Every function names
+// the variable (or flag) in its error and never echoes a secret.
+import { readFileSync } from "node:fs";
+import { ConfigError } from "../errors";
+import { type Cidr, parseCidr } from "./cidr";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A comma-separated list of origins (`https://example.com`); empty when unset. */
+export function originList(value: string | undefined, name: string): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  return Object.freeze(
+    value.split(",").map((part) => {
+      try {
+        const url = new URL(part.trim());
+        if ((url.protocol === "http:" || url.protocol === "https:") && url.origin === part.trim().replace(/\/$/, "")) {
+          return url.origin;
+        }
+      } catch {}
+      throw new ConfigError(
+        `${name} must be a comma-separated list of origins like https://example.com, got "${part.trim()}"`,
+      );
+    }),
+  );
+}
+
+/** Reads secret NAME from the environment or from the file named by NAME_FILE. */
+export function secret(env: Env, name: string): string | null {
+  const direct = nonEmpty(env[name]);
+  const file = nonEmpty(env[`${name}_FILE`]);
+  if (direct !== undefined && file !== undefined) {
+    throw new ConfigError(`${name} and ${name}_FILE are both set; set only one`);
+  }
+  if (file === undefined) return direct ?? null;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(`${name}_FILE: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const value = text.replace(/\r?\n$/, "");
+  if (value === "") throw new ConfigError(`${name}_FILE: ${file} is empty`);
+  return value;
+}
+
+export function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+export function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  return parseInteger(value, name, min, max, (message) => new ConfigError(message));
+}
+
+/**
+ * The one integer parser of the configuration and the CLI's options: decimal
+ * digits only, within [min, max]; anything else throws `make(message)`.
+ */
+export function parseInteger<E extends Error>(
+  raw: string,
+  name: string,
+  min: number,
+  max: number,
+  make: (message: string) => E,
+): number {
+  const text = raw.trim();
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw make(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/** A comma-separated list of CIDR ranges; empty when unset. */
+export function cidrList(value: string | undefined, name: string): readonly Cidr[] {
+  if (value === undefined) return Object.freeze([]);
+  const ranges = value.split(",").map((part) => {
+    const range = parseCidr(part);
+    if (range === null)
+      throw new ConfigError(`${name} must be a comma-separated list of CIDR ranges, got "${part.trim()}"`);
+    return range;
+  });
+  return Object.freeze(ranges);
+}
+
+export function logLevel(value: string | undefined, name: string): LogLevel {
+  if (value === undefined) return "info";
+  const level = value.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(", ")}, got "${value}"`);
+  }
+  return level as LogLevel;
+}
+
+export function postgresUrl(value: string | undefined, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value ?? "");
+  } catch {
+    throw new ConfigError(`${name} must be a postgres:// URL, got "${redactUrl(value ?? "")}"`);
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new ConfigError(`${name} must be a postgres:// URL, got "${redactUrl(value ?? "")}"`);
+  }
+  return url.toString();
+}
+
+export function optionalPostgresUrl(value: string | null, name: string): string | null {
+  return value === null ? null : postgresUrl(value, name);
+}
+
+/**
+ * DATABASE_URL with the password from DATABASE_PASSWORD (or DATABASE_PASSWORD_FILE,
+ * a Swarm secret) put in, so the URL itself holds no secret.
+ */
+export function databaseUrlWithPassword(
+  [value, name]: [string | undefined, string],
+  password: string | null,
+): string | null {
+  if (value === undefined) {
+    if (password !== null) throw new ConfigError("DATABASE_PASSWORD is set but DATABASE_URL is not");
+    return null;
+  }
+  const url = postgresUrl(value, name);
+  if (password === null) return url;
+  const withPassword = new URL(url);
+  if (withPassword.username === "") throw new ConfigError(`${name} must name a user when DATABASE_PASSWORD is set`);
+  if (withPassword.password !== "") {
+    throw new ConfigError(`${name} has a password and DATABASE_PASSWORD is set; set only one`);
+  }
+  withPassword.password = encodeURIComponent(password);
+  return withPassword.toString();
+}
+
+/** A URL fit for messages and logs: the password replaced. */
+export function redactUrl(value: string): string {
+  return value.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
+}
+
+export function httpUrl(value: string | undefined, name: string): string | null {
+  if (value === undefined) return null;
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${redactUrl(value)}"`);
+  }
+  return value;
+}
+
+/** Slashes at either end are dropped: "backups/minitwit/" and "backups/minitwit" name one place. */
+export function backupPrefix(value: string | undefined): string {
+  const prefix = (value ?? "minitwit").replace(/^\/+|\/+$/g, "");
+  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix)) {
+    throw new ConfigError(`BACKUP_PREFIX must be path segments of letters, digits, ".", "_" or "-", got "${value}"`);
+  }
+  return prefix;
+}
+
+/** A 32-byte key written as 64 hex characters or as base64 (standard or URL-safe). */
+export function encryptionKey(value: string | null, name: string): Uint8Array | null {
+  if (value === null) return null;
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return new Uint8Array(Buffer.from(value, "hex"));
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const bytes = Buffer.from(value, "base64");
+    if (bytes.length === 32) return new Uint8Array(bytes);
+  }
+  // Never echo the value: it is a secret, even when malformed.
+  throw new ConfigError(
+    `${name} must be 32 bytes written as 64 hex characters or base64 (make one with: openssl rand -hex 32)`,
+  );
+}
+
+/**
+ * age keys as age's own files hold them: separated by newlines, commas or
+ * spaces, "#" starting a comment (age-keygen writes the public key in one).
+ * Recipients are `age1…` public keys; identities are `AGE-SECRET-KEY-…`
+ * secrets, never echoed in a message.
+ */
+export function ageKeys(value: string | null, name: string): readonly string[] {
+  if (value === null) return Object.freeze([]);
+  const identities = name.startsWith("BACKUP_AGE_IDENTITY");
+  const keys = value
+    .split("\n")
+    .map((line) => line.replace(/#.*$/, ""))
+    .flatMap((line) => line.split(/[\s,]+/))
+    .filter((key) => key !== "");
+  const pattern = identities ? /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/ : /^age1[0-9a-z]+$/;
+  const bad = keys.find((key) => !pattern.test(key));
+  if (bad !== undefined || keys.length === 0) {
+    const what = identities
+      ? "age identities (AGE-SECRET-KEY-1…, as age-keygen writes them)"
+      : "age public keys (age1…)";
+    const got = identities || bad === undefined ? "" : `, got "${bad}"`;
+    throw new ConfigError(`${name} must hold one or more ${what}${got}`);
+  }
+  return Object.freeze(keys);
+}

@@ -1,0 +1,213 @@
+// Opens the database: postgres.js with a pool when DATABASE_URL is set, else
+// an embedded PGlite in DATA_DIR. Both are wrapped by drizzle with one schema,
+// so the store sees a single `Db` type.
+import { join } from "node:path";
+// The PGlite runtime is embedded into the compiled binary as files; without
+// passing them explicitly PGlite looks for them next to its JS and fails.
+import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
+import fsBundlePath from "@electric-sql/pglite/pglite.data" with { type: "file" };
+import pgliteWasmPath from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "../../db/schema";
+import type { Config } from "../config/settings";
+import { redactUrl } from "../config/values";
+import type { Logger } from "../observability/log";
+import { lockDataDir } from "./data-dir-lock";
+import { holdsDatabase, STAMP_SHIPPED_MIGRATIONS, unpackInitialisedDataDir } from "./pglite-datadir";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  readonly db: Db;
+  readonly driver: "postgres" | "pglite";
+  /** Where the data lives, safe to log. */
+  readonly location: string;
+  /** Pool figures for metrics; PGlite is one connection. */
+  poolStats(): { size: number; idle: number };
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  if (config.databaseUrl !== null) return openPostgres(config.databaseUrl, config.dbPoolMax, log);
+  return openPglite(config.dataDir);
+}
+
+/**
+ * Session settings of MiniTwit's connections. Each statement is prepared once
+ * per connection (see preparedByDefault) and planned once, generically, for
+ * every parameter value: the timelines' LIMIT is a parameter, and in the
+ * default mode PostgreSQL prices a generic plan for "10% of the table",
+ * keeps choosing a custom plan and plans every execution again, which at a
+ * million messages was most of PostgreSQL's CPU for GET /public (figures in
+ * docs/performance.md, "Figures behind the code"). The queries are written so that their generic plans
+ * hold for the author of five messages and of 37,000 alike: `bun run bench
+ * explain` prints them. A DATABASE_URL with ?plan_cache_mode=auto overrides this.
+ */
+export const POSTGRES_SESSION_SETTINGS = { plan_cache_mode: "force_generic_plan" } as const;
+
+function openPostgres(url: string, max: number, log: Logger): Database {
+  const client = postgres(url, {
+    max,
+    idle_timeout: 60,
+    // Bounded waits when the database is away: requests fail fast with 503
+    // instead of piling up, and the pool reconnects by itself afterwards.
+    connect_timeout: 2,
+    // postgres.js waits before each reconnect, by default up to 20 s, and a
+    // request that needs a connection waits with it. Keep that wait short.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
+    onnotice: (notice) => log.debug({ notice: notice.message }, "postgres notice"),
+    connection: { application_name: "minitwit", ...POSTGRES_SESSION_SETTINGS },
+  });
+  return {
+    db: drizzlePostgres(preparedByDefault(client), { schema }) as unknown as Db,
+    driver: "postgres",
+    location: redactUrl(url),
+    poolStats: () => {
+      // postgres.js keeps its connection queues private; read them defensively.
+      const state = (client as unknown as { options: { max: number } }).options;
+      return { size: state.max, idle: 0 };
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+/**
+ * PGlite in DATA_DIR/pglite, for this process alone: the directory is locked
+ * first (see data-dir-lock.ts), and released only once PGlite has closed.
+ */
+async function openPglite(dataDir: string): Promise<Database> {
+  const lock = lockDataDir(dataDir);
+  try {
+    const client = await createPglite(join(dataDir, "pglite"));
+    const { drizzle: drizzlePglite } = await import("drizzle-orm/pglite");
+    return {
+      db: drizzlePglite(client, { schema }) as unknown as Db,
+      driver: "pglite",
+      location: join(dataDir, "pglite"),
+      poolStats: () => ({ size: 1, idle: 1 }),
+      close: async () => {
+        try {
+          await client.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+/**
+ * PGlite's buffer cache. initdb's postgresql.conf asks for PostgreSQL's
+ * default of 128 MB, which the WebAssembly engine allocates and zeroes
+ * before it answers anything: a third of a start's time and 120 MB of its
+ * memory. One connection reading through the operating system's page cache
+ * needs far less (figures in docs/performance.md, "The embedded database").
+ * Given on the command line, it holds for databases created before it too.
+ */
+const PGLITE_SHARED_BUFFERS = "16MB";
+
+async function createPglite(dir: string) {
+  // Unpacking the initialised database (first start only) runs off the
+  // JavaScript thread while PGlite's engine compiles.
+  const [pgliteWasmModule, unpacked] = await Promise.all([compileWasm(pgliteWasmPath), unpackInitialisedDataDir(dir)]);
+  const { PGlite } = await import("@electric-sql/pglite");
+  const client = await PGlite.create({
+    dataDir: dir,
+    startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+    pgliteWasmModule,
+    // initdb runs only for a directory that holds files but no database,
+    // which PGlite has always initialised in place.
+    initdbWasmModule: holdsDatabase(dir) ? undefined : await compileWasm(initdbWasmPath),
+    fsBundle: Bun.file(fsBundlePath),
+  });
+  if (unpacked) {
+    await client.exec(STAMP_SHIPPED_MIGRATIONS).catch(async (err: unknown) => {
+      await client.close();
+      throw new Error("could not stamp the shipped migrations of the embedded database", { cause: err });
+    });
+  }
+  return client;
+}
+
+async function compileWasm(path: string): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(await Bun.file(path).arrayBuffer());
+}
+
+// Connection-level failures: the database is down, restarting or
+// unreachable. Postgres SQLSTATE class 08 (connection exception) and 57P0x
+// (shutdown, cannot connect now), plus postgres.js's and the OS's own codes.
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "57P01",
+  "57P02",
+  "57P03",
+  // read_only_sql_transaction: a database being moved (minitwit replicate
+  // cutover) refuses writes for a moment; clients should retry, not report a bug.
+  "25006",
+]);
+
+/** Whether an error (or its cause, as drizzle wraps driver errors) means the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== null && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"));
+}
+
+/**
+ * Whether the database refused a value the client sent: text PostgreSQL
+ * cannot store (a NUL character: 22021, 22P05) or a key too large to index
+ * (54000). The client's mistake, so a 400, not a 500.
+ */
+export function isUnstorableInput(error: unknown): boolean {
+  const code = sqlState(error);
+  return code === "22021" || code === "22P05" || code === "54000";
+}
+
+/** The driver's error code, looking through drizzle's wrapping. */
+function sqlState(error: unknown): string | null {
+  for (let e = error, depth = 0; e instanceof Object && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return null;
+}
+
+/** Round trip to the database; throws when it is unreachable. */
+export async function ping(db: Db): Promise<void> {
+  await db.execute(sql`select 1`);
+}
+
+/**
+ * drizzle runs every query that was not built with `.prepare(name)` through
+ * `client.unsafe(text, params, { prepare: false })`. postgres.js then sends an
+ * unnamed statement, and since it must learn the parameter types before it
+ * can bind them, it waits for a Describe answer first: two round trips per
+ * query, and a fresh parse and plan each time. Named statements are parsed
+ * once per connection; every later call is one Bind/Execute round trip. The
+ * app's query texts are a small fixed set, so the per-connection statement
+ * cache stays small. A DATABASE_URL with `?prepare=false` (for a PgBouncer in
+ * transaction mode) still turns them off: postgres.js checks its own option first.
+ */
+function preparedByDefault(client: postgres.Sql): postgres.Sql {
+  const unsafe = client.unsafe;
+  const prepared = (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+    params !== undefined && params.length > 0
+      ? unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...options, prepare: true })
+      : unsafe(query, params as postgres.ParameterOrJSON<never>[], options);
+  client.unsafe = prepared as typeof client.unsafe;
+  return client;
+}

@@ -1,0 +1,103 @@
+// Sign in, sign up, sign out. Error texts, their order and the flashes are
+// the spec's, string for string.
+import { Elysia, t } from "elysia";
+import { LoginPage, RegisterPage } from "../../../views/forms";
+import { hashPassword, needsRehash, verifyPassword, verifyUnknownUser } from "../../accounts/passwords/hashing";
+import { signUp } from "../../accounts/signup";
+import { SignInThrottle } from "../../accounts/throttle";
+import { HttpError } from "../../errors";
+import { type User, updatePasswordHash, userByName } from "../../store/users";
+import type { AppDeps } from "../deps";
+import { fieldSchemas } from "../fields";
+import { clientAddress, isHttps } from "../middleware/request-origin";
+import { htmlResponses, type WebContext } from "./context";
+
+export function authPages(deps: AppDeps, web: WebContext) {
+  const { db } = deps.database;
+  const throttle = new SignInThrottle(db);
+  const trusted = deps.config.trustedProxies;
+  const field = fieldSchemas(deps.config.security);
+  const loginForm = t.Object({ username: t.Optional(field.username), password: t.Optional(field.password) });
+  const registerForm = t.Object({
+    username: t.Optional(field.username),
+    email: t.Optional(field.email),
+    password: t.Optional(field.password),
+    password2: t.Optional(field.password),
+  });
+  const frame = (flashes: string[]) => ({ viewer: null, flashes, stylesheet: web.stylesheet });
+
+  return new Elysia({ name: "auth-pages" })
+    .use(htmlResponses())
+    .get("/login", async ({ cookie, redirect, html }) => {
+      if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
+      return html(LoginPage({ ...frame(web.takeFlashes(cookie)), error: null, username: "" }));
+    })
+    .post(
+      "/login",
+      async ({ cookie, body, request, server, set, redirect, html }) => {
+        if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
+        const username = body.username ?? "";
+        const password = body.password ?? "";
+        const address = clientAddress(server, request, trusted);
+        const user = await authenticate(db, throttle, { username, password, address }, set.headers);
+        if (typeof user === "string") {
+          set.status = 200;
+          return html(LoginPage({ ...frame([]), error: user, username }));
+        }
+        await throttle.succeeded(username, address);
+        // Legacy hashes (imported databases) become argon2id at first sign-in.
+        if (needsRehash(user.pwHash)) await updatePasswordHash(db, user.userId, await hashPassword(password));
+        const secure = isHttps(server, request, trusted);
+        await web.signIn(cookie, user.userId, secure);
+        web.flash(cookie, "You were logged in", secure);
+        return redirect("/", 302);
+      },
+      { body: loginForm },
+    )
+    .get("/register", async ({ cookie, redirect, html }) => {
+      if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
+      return html(RegisterPage({ ...frame(web.takeFlashes(cookie)), error: null, username: "", email: "" }));
+    })
+    .post(
+      "/register",
+      async ({ cookie, body, request, server, redirect, html }) => {
+        if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
+        const { username = "", email = "", password = "", password2 = "" } = body;
+        const error = await signUp(db, { username, email, password, password2 });
+        if (error !== null) return html(RegisterPage({ ...frame([]), error, username, email }));
+        deps.metrics.registrations.inc();
+        web.flash(cookie, "You were successfully registered and can login now", isHttps(server, request, trusted));
+        return redirect("/login", 302);
+      },
+      { body: registerForm },
+    )
+    .get("/logout", async ({ cookie, request, server, redirect }) => {
+      await web.signOut(cookie);
+      web.flash(cookie, "You were logged out", isHttps(server, request, trusted));
+      return redirect("/public", 302);
+    });
+}
+
+/**
+ * The throttle's verdict (429 when locked; a delay when slowed), then the
+ * password check: the user, or the spec's error text for the form.
+ */
+async function authenticate(
+  db: AppDeps["database"]["db"],
+  throttle: SignInThrottle,
+  attempt: { username: string; password: string; address: string },
+  headers: Record<string, string | number>,
+): Promise<User | string> {
+  const { username, password, address } = attempt;
+  const verdict = await throttle.attempt(username, address);
+  if ("retryAfterS" in verdict) {
+    headers["retry-after"] = String(verdict.retryAfterS);
+    throw new HttpError(429, `Too many failed sign-ins. Try again in ${verdict.retryAfterS} seconds.`);
+  }
+  if (verdict.delayMs > 0) await Bun.sleep(verdict.delayMs);
+  const user = await userByName(db, username);
+  // An unknown name costs a hash check too, so the answer's timing does not tell which names exist.
+  const matches = user === null ? await verifyUnknownUser(password) : await verifyPassword(user.pwHash, password);
+  if (user === null) return "Invalid username";
+  return matches ? user : "Invalid password";
+}

@@ -1,0 +1,202 @@
+// The monitoring configuration in ops/monitoring is checked by the tools that
+// will load it (promtool, amtool), its alert rules are unit-tested, and every
+// metric the dashboard and the alerts query must be one something exports.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { scrape } from "../support/scrape";
+import { SIMULATOR_AUTH, startTestServer, type TestServer } from "../support/server";
+
+const root = join(import.meta.dir, "..", "..");
+const monitoring = join(root, "ops", "monitoring");
+const read = (path: string) => readFileSync(join(monitoring, path), "utf8");
+
+interface Rule {
+  alert?: string;
+  expr: string;
+}
+const rules = (Bun.YAML.parse(read("alerts.yml")) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+const dashboard = JSON.parse(read("grafana/dashboards/minitwit.json")) as {
+  panels: { title: string; datasource: { uid: string }; targets: { expr: string }[] }[];
+};
+const dashboardExprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+
+// Metrics that other processes export, so MiniTwit's /metrics cannot show them.
+const EXPORTED_ELSEWHERE: Record<string, string> = {
+  up: "Prometheus itself, for every target it scrapes",
+  node_filesystem_avail_bytes: "node-exporter, on every node",
+  node_filesystem_size_bytes: "node-exporter, on every node",
+  minitwit_backup_last_success_timestamp_seconds: "the backup job (src/backup/schedule.ts)",
+  minitwit_backup_last_size_bytes: "the backup job (src/backup/schedule.ts)",
+  // postgres_exporter v0.20.1 (collector/*.go and exporter/postgres_exporter.go)
+  pg_up: "postgres_exporter: whether it reached PostgreSQL",
+  pg_stat_archiver_archived_count: "postgres_exporter, stat_archiver collector",
+  pg_stat_archiver_failed_count: "postgres_exporter, stat_archiver collector",
+  pg_stat_archiver_last_archive_age: "postgres_exporter, stat_archiver collector",
+  pg_stat_database_tup_inserted: "postgres_exporter, stat_database collector",
+  pg_stat_database_tup_updated: "postgres_exporter, stat_database collector",
+  pg_stat_database_tup_deleted: "postgres_exporter, stat_database collector",
+  pg_replication_slots_pg_wal_lsn_diff: "postgres_exporter, replication_slots collector",
+  pg_stat_activity_count: "postgres_exporter, stat_activity collector",
+  pg_settings_max_connections: "postgres_exporter, settings collector",
+  pg_wal_size_bytes: "postgres_exporter, wal collector",
+  pgbackrest_backup_last_completion_timestamp_seconds:
+    "ops/postgres/pgbackrest-metrics.sh, through node-exporter's textfile collector (tests/backup/pitr.test.ts runs it)",
+};
+
+function tool(args: string[], cwd = monitoring) {
+  let result: ReturnType<typeof Bun.spawnSync>;
+  try {
+    result = Bun.spawnSync(args, { cwd, stdout: "pipe", stderr: "pipe" });
+  } catch {
+    throw new Error(
+      `${args[0]} is not installed: .ci/run installs it (apt packages prometheus, prometheus-alertmanager)`,
+    );
+  }
+  return { code: result.exitCode, output: `${result.stdout?.toString()}${result.stderr?.toString()}` };
+}
+
+/** The metric names a PromQL expression reads: not functions, keywords, labels or durations. */
+function metricNames(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, "")
+    .replace(/\[[^\]]*\]/g, "")
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, "");
+  const keywords = new Set(["and", "or", "unless", "offset", "bool", "inf", "nan"]);
+  const names = new Set<string>();
+  for (const m of bare.matchAll(/\b[a-zA-Z_:][a-zA-Z0-9_:]*\b/g)) {
+    const isCall = bare
+      .slice((m.index ?? 0) + m[0].length)
+      .trimStart()
+      .startsWith("(");
+    if (!isCall && !keywords.has(m[0].toLowerCase())) names.add(m[0]);
+  }
+  return [...names];
+}
+
+describe("promtool and amtool accept the configuration", () => {
+  test.each([
+    ["promtool check config prometheus.yml", ["promtool", "check", "config", "prometheus.yml"]],
+    ["promtool check rules alerts.yml", ["promtool", "check", "rules", "alerts.yml"]],
+    ["promtool test rules alerts.test.yml", ["promtool", "test", "rules", "alerts.test.yml"]],
+    ["amtool check-config alertmanager.yml", ["amtool", "check-config", "alertmanager.yml"]],
+  ])("%s", (_, args) => {
+    const { code, output } = tool(args);
+    expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining("SUCCESS") });
+  });
+
+  test("the dashboard's queries are valid PromQL", () => {
+    // promtool has no query linter; recording rules are checked as PromQL.
+    const dir = mkdtempSync(join(tmpdir(), "minitwit-dashboard-"));
+    try {
+      const recorded = dashboardExprs.map((expr, i) => ({
+        record: `dashboard:query_${i}`,
+        expr: expr.replaceAll("$__rate_interval", "5m"),
+      }));
+      writeFileSync(join(dir, "dashboard.yml"), JSON.stringify({ groups: [{ name: "dashboard", rules: recorded }] }));
+      const { code, output } = tool(["promtool", "check", "rules", "dashboard.yml"], dir);
+      expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining(`${recorded.length} rules found`) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test("every alert has a unit test where it fires and one where it does not", () => {
+  const suite = Bun.YAML.parse(read("alerts.test.yml")) as {
+    tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
+  };
+  const cases = suite.tests.flatMap((t) => t.alert_rule_test ?? []);
+  const coverage = rules
+    .filter((r) => r.alert !== undefined)
+    .map((r) => ({
+      alert: r.alert,
+      fires: cases.some((c) => c.alertname === r.alert && c.exp_alerts.length > 0),
+      staysQuiet: cases.some((c) => c.alertname === r.alert && c.exp_alerts.length === 0),
+    }));
+  expect(coverage.length).toBeGreaterThanOrEqual(9);
+  expect(coverage.filter((c) => !c.fires || !c.staysQuiet)).toEqual([]);
+});
+
+test("the alert e-mail's SMTP password is read from a file, never written in the config", () => {
+  const global = (Bun.YAML.parse(read("alertmanager.yml")) as { global: Record<string, unknown> }).global;
+  expect(global.smtp_auth_password_file).toBe("/run/secrets/alertmanager_smtp_password");
+  expect(global.smtp_auth_password).toBeUndefined();
+});
+
+test("the dashboard has the panels operators look at, all on a provisioned data source", () => {
+  const titles = dashboard.panels.map((p) => p.title);
+  for (const wanted of [
+    "Responses by status, last minute",
+    "Error responses",
+    "Latency p50 / p95 / p99",
+    "Average latency",
+    "Total registered users",
+    "New users per minute",
+    "Messages per minute",
+    "Follows per minute",
+    "Latest simulator action id",
+  ]) {
+    expect(titles).toContain(wanted);
+  }
+  const sources = Bun.YAML.parse(
+    readFileSync(join(monitoring, "grafana/provisioning/datasources/datasources.yml"), "utf8"),
+  ) as { datasources: { uid: string }[] };
+  const uids = sources.datasources.map((d) => d.uid);
+  expect(dashboard.panels.filter((p) => !uids.includes(p.datasource.uid)).map((p) => p.title)).toEqual([]);
+});
+
+describe("every metric the dashboard and the alerts query is exported", () => {
+  let server: TestServer;
+  let exported: Set<string>;
+
+  beforeAll(async () => {
+    server = await startTestServer("postgres");
+    // Traffic that touches every counter and the request histogram.
+    const post = (path: string, body: unknown) =>
+      fetch(server.api + path, {
+        method: "POST",
+        headers: { authorization: SIMULATOR_AUTH, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    for (const name of ["a", "b"]) await post("/register?latest=1", { username: name, email: `${name}@x`, pwd: "p" });
+    await post("/msgs/a", { content: "hi" });
+    await post("/fllws/a", { follow: "b" });
+    await post("/fllws/a", { unfollow: "b" });
+    exported = new Set((await scrape(server.metrics)).map((s) => s.name));
+  });
+  afterAll(() => server.stop());
+
+  const queried = [
+    ...rules.map((r) => [`alert ${r.alert}`, r.expr] as const),
+    ...dashboard.panels.flatMap((p) => p.targets.map((t) => [`panel "${p.title}"`, t.expr] as const)),
+  ];
+
+  test.each(queried)("%s", (_, expr) => {
+    const names = metricNames(expr);
+    expect(names.length).toBeGreaterThan(0);
+    const missing = names.filter((n) => !exported.has(n) && EXPORTED_ELSEWHERE[n] === undefined);
+    expect(missing).toEqual([]);
+  });
+
+  test("every metric on the allow-list is queried somewhere, so the list stays true", () => {
+    const used = new Set(queried.flatMap(([, expr]) => metricNames(expr)));
+    expect(Object.keys(EXPORTED_ELSEWHERE).filter((n) => !used.has(n))).toEqual([]);
+    expect(Object.keys(EXPORTED_ELSEWHERE).filter((n) => exported.has(n))).toEqual([]);
+  });
+});
+
+test.each([
+  [
+    'sum(rate(http_requests_total{job="minitwit",status=~"5.."}[5m])) / sum(rate(x_total[5m]))',
+    ["http_requests_total", "x_total"],
+  ],
+  ["histogram_quantile(0.99, sum by (le) (rate(a_bucket[$__rate_interval])))", ["a_bucket"]],
+  ["predict_linear(b[6h], 24 * 3600) < 0 and c / d < 0.4", ["b", "c", "d"]],
+  ["time() - max(e) > 26 * 3600 or absent_over_time(e[26h])", ["e"]],
+  ['absent(up{job="minitwit"} == 1)', ["up"]],
+])("metricNames(%s)", (expr, names) => {
+  expect(metricNames(expr).sort()).toEqual(names);
+});
