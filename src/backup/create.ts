@@ -11,11 +11,13 @@
 // it runs are either wholly in it or wholly absent, and no message can
 // appear without its author. The manifest is written only after the payload
 // was stored, and retention runs only after that.
+
 import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { embeddedMigrations } from "../../db/migrations";
+import { databaseName } from "../config/postgres-url";
 import type { Config } from "../config/settings";
 import { connectAdmin } from "../database/admin";
 import { VERSION } from "../version";
@@ -205,12 +207,6 @@ export function requirePostgres(config: Config, command: string): string {
     `${command} needs PostgreSQL: set DATABASE_URL or --database-url. The embedded database (DATA_DIR) ` +
       "cannot be backed up or restored with this command; stop minitwit and copy DATA_DIR instead",
   );
-}
-
-/** The database name a URL points at (postgres.js defaults it to the user name). */
-export function databaseName(url: string): string {
-  const parsed = new URL(url);
-  return decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username) || "postgres";
 }
 
 function seconds(started: number): number {

@@ -1,11 +1,8 @@
-import { redactUrl } from "../config/values";
+import { postgresUrlProblem, redactUrl } from "../config/postgres-url";
+import { REPLICATION_LOCK_ID } from "../database/locks";
 import { UsageError } from "../errors";
 import type { Sql } from "../replicate/catalog";
 import { type CommandContext, defineCommand, type OptionSpecs, type Subcommand } from "./command";
-
-// Held on the source for the length of one start, cutover or abort, so two
-// operators cannot interleave steps; released when the connection ends.
-const OPERATION_LOCK = 7_305_412_002;
 
 const DEFAULT_TIMEOUT_MS = 300_000;
 
@@ -168,7 +165,7 @@ function step(
           throw err;
         });
         if (name !== "status") {
-          const [lock] = await source<{ ok: boolean }[]>`select pg_try_advisory_lock(${OPERATION_LOCK}) as ok`;
+          const [lock] = await source<{ ok: boolean }[]>`select pg_try_advisory_lock(${REPLICATION_LOCK_ID}) as ok`;
           if (!lock?.ok) throw new Error("another `minitwit replicate` is running against this source; wait for it");
         }
         await work(ctx, source, target);
@@ -193,14 +190,7 @@ function url(ctx: Context, flag: "from" | "to" | "publisher-url", fallback: stri
   if (value === null || value === "") {
     throw new UsageError(`--${flag} is required${variable ? ` (or set ${variable})` : ""}`, "replicate");
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new UsageError(`--${flag} must be a postgres:// URL, got "${redactUrl(value)}"`, "replicate");
-  }
-  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
-    throw new UsageError(`--${flag} must be a postgres:// URL, got "${redactUrl(value)}"`, "replicate");
-  }
+  const problem = postgresUrlProblem(value);
+  if (problem !== null) throw new UsageError(`--${flag} ${problem}`, "replicate");
   return value;
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../errors";
 import { type Cidr, parseCidr } from "./cidr";
+import { postgresUrlProblem, redactUrl } from "./postgres-url";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -97,16 +98,9 @@ export function logLevel(value: string | undefined, name: string): LogLevel {
 }
 
 export function postgresUrl(value: string | undefined, name: string): string {
-  let url: URL;
-  try {
-    url = new URL(value ?? "");
-  } catch {
-    throw new ConfigError(`${name} must be a postgres:// URL, got "${redactUrl(value ?? "")}"`);
-  }
-  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
-    throw new ConfigError(`${name} must be a postgres:// URL, got "${redactUrl(value ?? "")}"`);
-  }
-  return url.toString();
+  const problem = postgresUrlProblem(value ?? "");
+  if (problem !== null) throw new ConfigError(`${name} ${problem}`);
+  return new URL(value ?? "").toString();
 }
 
 export function optionalPostgresUrl(value: string | null, name: string): string | null {
@@ -134,11 +128,6 @@ export function databaseUrlWithPassword(
   }
   withPassword.password = encodeURIComponent(password);
   return withPassword.toString();
-}
-
-/** A URL fit for messages and logs: the password replaced. */
-export function redactUrl(value: string): string {
-  return value.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
 }
 
 export function httpUrl(value: string | undefined, name: string): string | null {

@@ -5,7 +5,7 @@
 // past the ids a bulk load wrote. Each is written once, here.
 import { sql as drizzleSql } from "drizzle-orm";
 import postgres from "postgres";
-import { redactUrl } from "../config/values";
+import { redactUrl } from "../config/postgres-url";
 import { type Executor, rows } from "./queries";
 
 /** Runs one SQL statement given as text and returns its rows. */

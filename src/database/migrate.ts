@@ -5,11 +5,9 @@
 // their SQL; an edited migration is refused rather than silently skipped.
 import { sql } from "drizzle-orm";
 import { embeddedMigrations, type Migration } from "../../db/migrations";
+import { MIGRATION_LOCK_ID } from "./locks";
 import type { Db } from "./open";
 import { rows } from "./queries";
-
-// Arbitrary, fixed: the lock id every MiniTwit process agrees on.
-const MIGRATION_LOCK_ID = 7_305_412_001;
 
 /**
  * The table that records applied migrations. A backup script creates it with

@@ -1,8 +1,7 @@
 // Builds the HTTP surfaces. The web port serves the pages and the simulator
 // API under /api; the API port serves the simulator API at its root; the
-// metrics port serves /metrics only (see monitoring.ts).
+// metrics port serves /metrics only (monitoring/routes.ts).
 import { Elysia } from "elysia";
-import { sessionSecret } from "../accounts/sessions";
 import { simulatorApi } from "./api/routes";
 import type { AppDeps } from "./deps";
 import { bodyParsing } from "./middleware/body-parsing";
@@ -11,6 +10,7 @@ import { frontDoor } from "./middleware/front-door";
 import { metricsRoute, PROBE_PATHS, probeRoutes } from "./monitoring/routes";
 import { assets, STYLESHEET_PATH } from "./web/assets";
 import { webContext } from "./web/context";
+import { sessionSecret } from "./web/cookies";
 import { webPages } from "./web/routes";
 
 export interface Apps {
@@ -19,31 +19,32 @@ export interface Apps {
   readonly metrics: Elysia;
 }
 
+/** Per port, which paths are the simulator API's: they get JSON errors and the API's guard. */
+const API_PATHS = {
+  web: (path: string) => path.startsWith("/api/"),
+  api: (path: string) => !PROBE_PATHS.includes(path),
+  metrics: (_path: string) => false,
+} as const;
+
 export function createApp(deps: AppDeps): Apps {
   const events = {
     allowListRefused: () => deps.metrics.allowListRefused.inc(),
     rateLimited: () => deps.metrics.rateLimited.inc(),
   };
-  const { maxBodyBytes } = deps.config.security;
   const pages = webContext(deps, sessionSecret(deps.config), STYLESHEET_PATH);
-  const web = new Elysia({ name: "web-port" })
-    .use(frontDoor(deps, { isApi: (path) => path.startsWith("/api/"), closeWhileDraining: true, events }))
-    .use(bodyParsing(maxBodyBytes))
+  // What every port puts in front of its routes: the front door (guard,
+  // headers, request record), the body parser and the one error mapper.
+  const port = (name: keyof typeof API_PATHS, closeWhileDraining: boolean) =>
+    new Elysia({ name: `${name}-port` })
+      .use(frontDoor(deps, { isApi: API_PATHS[name], closeWhileDraining, events }))
+      .use(bodyParsing(deps.config.security.maxBodyBytes))
+      .use(errorMapper(deps.log, API_PATHS[name], pages.errorPage));
+  const web = port("web", true)
     .use(probeRoutes(deps))
-    .use(errorMapper(deps.log, (path) => path.startsWith("/api/"), pages.errorPage))
     .use(assets)
     .use(simulatorApi(deps, "/api"))
     .use(webPages(deps, pages));
-  const api = new Elysia({ name: "api-port" })
-    .use(frontDoor(deps, { isApi: (path) => !PROBE_PATHS.includes(path), closeWhileDraining: true, events }))
-    .use(bodyParsing(maxBodyBytes))
-    .use(probeRoutes(deps))
-    .use(errorMapper(deps.log, () => true, pages.errorPage))
-    .use(simulatorApi(deps));
-  const metrics = new Elysia({ name: "metrics-port" })
-    .use(frontDoor(deps, { isApi: () => false, closeWhileDraining: false }))
-    .use(bodyParsing(maxBodyBytes))
-    .use(errorMapper(deps.log, () => false, pages.errorPage))
-    .use(metricsRoute(deps));
+  const api = port("api", true).use(probeRoutes(deps)).use(simulatorApi(deps));
+  const metrics = port("metrics", false).use(metricsRoute(deps));
   return { web: web as unknown as Elysia, api: api as unknown as Elysia, metrics: metrics as unknown as Elysia };
 }

@@ -5,6 +5,7 @@ import type { Logger } from "../observability/log";
 import { createMetrics, type Metrics } from "../observability/metrics";
 import { LatestTracker } from "./api/latest-action";
 import { Drain } from "./middleware/drain";
+import { registerDatabaseGauges } from "./monitoring/gauges";
 
 export interface AppDeps {
   readonly config: Config;
@@ -23,7 +24,8 @@ export interface AppDeps {
 export function appDeps(config: Config, database: Database, log: Logger, now?: () => number): AppDeps {
   const latest = new LatestTracker(database.db, log);
   const drain = new Drain();
-  const metrics = createMetrics({ database, latest, log, drain });
+  const metrics = createMetrics(() => drain.draining);
+  registerDatabaseGauges(metrics.registry, { database, latest, log });
   return { config, database, latest, log, metrics, drain, now };
 }
 

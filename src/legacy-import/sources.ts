@@ -5,7 +5,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { redactUrl } from "../config/values";
+import { isPostgresUrl, redactUrl } from "../config/postgres-url";
 import { connectAdmin } from "../database/admin";
 import { UsageError } from "../errors";
 
@@ -55,7 +55,7 @@ const QUERIES = {
  * A `from` of no known form is a usage error; a missing file or a database without the legacy tables is an error.
  */
 export async function openLegacySource(from: string): Promise<LegacySource> {
-  if (/^postgres(ql)?:\/\//.test(from)) return openLegacyPostgres(from);
+  if (isPostgresUrl(from)) return openLegacyPostgres(from);
   if (from.startsWith("sqlite:")) return openLegacySqlite(sqlitePath(from));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(from)) {
     throw new UsageError(`--from must be a postgres:// URL, a sqlite:/// URL or a file path, got "${redactUrl(from)}"`);

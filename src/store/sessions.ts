@@ -2,9 +2,9 @@
 // carries; the id itself is never stored.
 import { and, eq, gt, sql } from "drizzle-orm";
 import { sessions, users } from "../../db/schema";
+import { purgeExpired } from "../database/expired-rows";
 import type { Db } from "../database/open";
 import { preparedPer } from "../database/queries";
-import { purgeExpired } from "./expired";
 
 export interface SessionUser {
   readonly userId: number;

@@ -4,9 +4,9 @@
 // password is checked; a success releases it.
 import { sql } from "drizzle-orm";
 import { signinAttempts } from "../../db/schema";
+import { purgeExpired } from "../database/expired-rows";
 import type { Db } from "../database/open";
 import { rows } from "../database/queries";
-import { purgeExpired } from "./expired";
 
 export interface AttemptKey {
   readonly key: string;

@@ -3,8 +3,9 @@
 // of the earlier `<user id>:<expiry>` format sign nobody in and never fail.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { CookieSigner, SESSION_COOKIE, sessionIdHash } from "../../src/accounts/sessions";
+import { sessionIdHash } from "../../src/accounts/sessions";
 import { rows } from "../../src/database/queries";
+import { CookieSigner, SESSION_COOKIE } from "../../src/http/web/cookies";
 import { startTestServer, type TestServer } from "../support/server";
 import {
   type ServersOnOneDatabase,

@@ -2,7 +2,7 @@
 // own (bad JSON, schema mismatch, unknown route) map to a status and a message
 // the client may see; anything else is a 500 whose cause is logged, never sent.
 import { Elysia, ParseError, ValidationError } from "elysia";
-import { isDatabaseUnavailable, isUnstorableInput } from "../../database/open";
+import { isDatabaseUnavailable, isUnstorableInput } from "../../database/faults";
 import { HttpError } from "../../errors";
 import type { Logger } from "../../observability/log";
 import { requestId } from "./observe";

@@ -14,8 +14,8 @@
 // would let those through.
 // A stopping replica answers "not ready: draining" from the signal on (drain.ts).
 import { Elysia } from "elysia";
+import { ping } from "../../database/faults";
 import { pendingMigrations } from "../../database/migrate";
-import { ping } from "../../database/open";
 import { HttpError } from "../../errors";
 import type { AppDeps } from "../deps";
 import { pathOf } from "../middleware/request-origin";

@@ -1,12 +1,10 @@
-// Sign in, sign up, sign out. Error texts, their order and the flashes are
+// The pages of sign in, sign up and sign out (the rules are in src/accounts/). Error texts, their order and the flashes are
 // the spec's, string for string.
 import { Elysia, t } from "elysia";
 import { LoginPage, RegisterPage } from "../../../views/forms";
-import { hashPassword, needsRehash, verifyPassword, verifyUnknownUser } from "../../accounts/passwords/hashing";
+import { signIn } from "../../accounts/signin";
 import { signUp } from "../../accounts/signup";
 import { SignInThrottle } from "../../accounts/throttle";
-import { HttpError } from "../../errors";
-import { type User, updatePasswordHash, userByName } from "../../store/users";
 import type { AppDeps } from "../deps";
 import { fieldSchemas } from "../fields";
 import { clientAddress, isHttps } from "../middleware/request-origin";
@@ -39,14 +37,11 @@ export function authPages(deps: AppDeps, web: WebContext) {
         const username = body.username ?? "";
         const password = body.password ?? "";
         const address = clientAddress(server, request, trusted);
-        const user = await authenticate(db, throttle, { username, password, address }, set.headers);
+        const user = await signIn(db, throttle, { username, password, address }, set.headers);
         if (typeof user === "string") {
           set.status = 200;
           return html(LoginPage({ ...frame([]), error: user, username }));
         }
-        await throttle.succeeded(username, address);
-        // Legacy hashes (imported databases) become argon2id at first sign-in.
-        if (needsRehash(user.pwHash)) await updatePasswordHash(db, user.userId, await hashPassword(password));
         const secure = isHttps(server, request, trusted);
         await web.signIn(cookie, user.userId, secure);
         web.flash(cookie, "You were logged in", secure);
@@ -76,28 +71,4 @@ export function authPages(deps: AppDeps, web: WebContext) {
       web.flash(cookie, "You were logged out", isHttps(server, request, trusted));
       return redirect("/public", 302);
     });
-}
-
-/**
- * The throttle's verdict (429 when locked; a delay when slowed), then the
- * password check: the user, or the spec's error text for the form.
- */
-async function authenticate(
-  db: AppDeps["database"]["db"],
-  throttle: SignInThrottle,
-  attempt: { username: string; password: string; address: string },
-  headers: Record<string, string | number>,
-): Promise<User | string> {
-  const { username, password, address } = attempt;
-  const verdict = await throttle.attempt(username, address);
-  if ("retryAfterS" in verdict) {
-    headers["retry-after"] = String(verdict.retryAfterS);
-    throw new HttpError(429, `Too many failed sign-ins. Try again in ${verdict.retryAfterS} seconds.`);
-  }
-  if (verdict.delayMs > 0) await Bun.sleep(verdict.delayMs);
-  const user = await userByName(db, username);
-  // An unknown name costs a hash check too, so the answer's timing does not tell which names exist.
-  const matches = user === null ? await verifyUnknownUser(password) : await verifyPassword(user.pwHash, password);
-  if (user === null) return "Invalid username";
-  return matches ? user : "Invalid password";
 }

@@ -4,20 +4,9 @@ import { html } from "@elysiajs/html";
 import type { Cookie } from "elysia";
 import { ErrorPage } from "../../../views/error";
 import type { Viewer } from "../../../views/layout";
-import {
-  CookieSigner,
-  FLASH_COOKIE,
-  newSessionId,
-  SESSION_COOKIE,
-  SESSION_MAX_AGE_S,
-  sessionIdHash,
-  sessionIdOf,
-} from "../../accounts/sessions";
-import { createSession, deleteSession, purgeExpiredSessions, sessionUser } from "../../store/sessions";
+import { endSession, SESSION_MAX_AGE_S, sessionIdOf, sessionOwner, startSession } from "../../accounts/sessions";
 import { type AppDeps, unixNow } from "../deps";
-
-// Each sign-in creates one session and deletes up to this many expired ones.
-const PURGE_BATCH = 100;
+import { CookieSigner, FLASH_COOKIE, SESSION_COOKIE } from "./cookies";
 
 type Jar = Record<string, Cookie<unknown>>;
 
@@ -65,20 +54,15 @@ export function webContext(deps: AppDeps, secret: string, stylesheet: string): W
     stylesheet,
     async viewer(cookie) {
       const id = sessionId(cookie);
-      return id === null ? null : sessionUser(db, sessionIdHash(id), unixNow(deps));
+      return id === null ? null : sessionOwner(db, id, unixNow(deps));
     },
     async signIn(cookie, userId, secure) {
-      const id = newSessionId();
-      const createdAt = unixNow(deps);
-      await Promise.all([
-        createSession(db, { idHash: sessionIdHash(id), userId, createdAt, expiresAt: createdAt + SESSION_MAX_AGE_S }),
-        purgeExpiredSessions(db, createdAt, PURGE_BATCH),
-      ]);
+      const id = await startSession(db, userId, unixNow(deps));
       cookie[SESSION_COOKIE]?.set({ ...base, secure, value: signer.sign(id), maxAge: SESSION_MAX_AGE_S });
     },
     async signOut(cookie) {
       const id = sessionId(cookie);
-      if (id !== null) await deleteSession(db, sessionIdHash(id));
+      if (id !== null) await endSession(db, id);
       cookie[SESSION_COOKIE]?.remove();
     },
     flash(cookie, message, secure) {

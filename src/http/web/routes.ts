@@ -4,7 +4,6 @@
 import { Elysia, t } from "elysia";
 import type { Viewer } from "../../../views/layout";
 import { type TimelineKind, TimelinePage } from "../../../views/timeline";
-import { FLASH_COOKIE, SESSION_COOKIE } from "../../accounts/sessions";
 import { HttpError } from "../../errors";
 import { follow, isFollowing, unfollow } from "../../store/followers";
 import {
@@ -21,6 +20,7 @@ import { fieldSchemas } from "../fields";
 import { isCrossSite, isHttps } from "../middleware/request-origin";
 import { authPages } from "./auth-pages";
 import { htmlResponses, type WebContext } from "./context";
+import { FLASH_COOKIE, SESSION_COOKIE } from "./cookies";
 
 export const PAGE_SIZE = 30;
 

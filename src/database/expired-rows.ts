@@ -3,8 +3,8 @@
 // about the size of its live rows without a timer on any replica.
 import { type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
-import type { Db } from "../database/open";
-import { rows } from "../database/queries";
+import type { Db } from "./open";
+import { rows } from "./queries";
 
 /**
  * Deletes up to `limit` rows of `table` whose `expiresAt` is at or before
