@@ -3,29 +3,7 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 // `bun run bench`: one command that reproduces a figure of docs/performance.md.
 // It starts its own PostgreSQL (or uses the embedded PGlite) and MiniTwit as a
 // child process, runs the benchmark, prints the report, and cleans up.
-//
-//   bun run bench [replay] [--pglite] [--close] [--concurrency N] [--rows N] [--reads R]
-//   bun run bench --bare [--no-hash] [--close] [--concurrency N] [--reads R]   the same against bench/bare-server.ts, a yardstick
-//   bun run bench --compare [--pairs N] [--close] [--concurrency N | --one-client] [--rows N] [--reads R] [--duties]
-//                                                        MiniTwit and the yardstick in pairs; the median ratios;
-//                                                        --duties: the yardstick with MiniTwit's per-request
-//                                                        duties (bench/bare-duties.ts) in MiniTwit's place
-//   bun run bench timelines [--users N] [--messages N] [--bare | --compare [--pairs N]]   reads at 1,000,000 messages
-//   bun run bench explain [--users N] [--messages N]     the plans of the timeline queries
-//   bun run bench startup [--pglite]                     start to ready, 10 times; --pglite: the embedded
-//                                                        database's first start on an empty DATA_DIR, peak RSS
-//   bun run bench latest                                 the latest value: awaited UPDATEs against LatestTracker
-//   bun run bench writes [--compare] [--requests N] [--warmup N] [--runs N]
-//                                                        server CPU per API write at steady state, by thread
-//   bun run bench layers [--requests N] [--warmup N] [--runs N]
-//                                                        server CPU per API write of each layer of the API port,
-//                                                        PostgreSQL replaced by a stand-in
-//
-// Common flags: --binary PATH (a compiled minitwit instead of `bun src/main.ts`),
-// --log-level LEVEL (default info, written to /dev/null), --pool N
-// (DATABASE_POOL_MAX), --no-fsync (a Postgres that does not wait for the disk),
-// --database-params K=V[&K=V] (session settings appended to the server's DATABASE_URL, with --compare to both,
-// e.g. synchronous_commit=off, as an operator would set them), --json.
+// The commands and flags: USAGE below (`bun run bench --help` prints it).
 import { parseArgs } from "node:util";
 import { MIN_PAIRS, runCompare } from "./compare";
 import { databaseCounters } from "./databases";
@@ -38,36 +16,74 @@ import { runEmbeddedStartup, runStartup } from "./startup";
 import { runTimelines } from "./timelines";
 import { runWrites } from "./writes";
 
-const { values, positionals } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true,
-  options: {
-    pglite: { type: "boolean" },
-    bare: { type: "boolean" },
-    compare: { type: "boolean" },
-    duties: { type: "boolean" },
-    pairs: { type: "string" },
-    "one-client": { type: "boolean" },
-    "no-hash": { type: "boolean" },
-    close: { type: "boolean" },
-    concurrency: { type: "string" },
-    rows: { type: "string" },
-    reads: { type: "string" },
-    binary: { type: "string" },
-    "log-level": { type: "string" },
-    pool: { type: "string" },
-    "no-fsync": { type: "boolean" },
-    "database-params": { type: "string" },
-    users: { type: "string" },
-    messages: { type: "string" },
-    requests: { type: "string" },
-    runs: { type: "string" },
-    warmup: { type: "string" },
-    "database-url": { type: "string" },
-    profile: { type: "string" },
-    json: { type: "boolean" },
-  },
-});
+const USAGE = `Usage: bun run bench [replay] [--pglite] [--close] [--concurrency N] [--rows N] [--reads R]
+       bun run bench --bare [--no-hash] [--close] [--concurrency N] [--reads R]   the same against bench/bare-server.ts, a yardstick
+       bun run bench --compare [--pairs N] [--close] [--concurrency N | --one-client] [--rows N] [--reads R] [--duties]
+                                                    MiniTwit and the yardstick in pairs; the median ratios;
+                                                    --duties: the yardstick with MiniTwit's per-request
+                                                    duties (bench/bare-duties.ts) in MiniTwit's place
+       bun run bench timelines [--users N] [--messages N] [--bare | --compare [--pairs N]]   reads at 1,000,000 messages
+       bun run bench explain [--users N] [--messages N]     the plans of the timeline queries
+       bun run bench startup [--pglite]                     start to ready, 10 times; --pglite: the embedded
+                                                            database's first start on an empty DATA_DIR, peak RSS
+       bun run bench latest                                 the latest value: awaited UPDATEs against LatestTracker
+       bun run bench writes [--compare] [--requests N] [--warmup N] [--runs N]
+                                                            server CPU per API write at steady state, by thread
+       bun run bench layers [--requests N] [--warmup N] [--runs N]
+                                                            server CPU per API write of each layer of the API port,
+                                                            PostgreSQL replaced by a stand-in
+
+Common flags: --binary PATH (a compiled minitwit instead of \`bun src/main.ts\`),
+--log-level LEVEL (default info, written to /dev/null), --pool N
+(DATABASE_POOL_MAX), --no-fsync (a Postgres that does not wait for the disk),
+--database-params K=V[&K=V] (session settings appended to the server's DATABASE_URL, with --compare to both,
+e.g. synchronous_commit=off, as an operator would set them), --json, --help.`;
+
+/** The command line; an unknown flag or a missing value is a usage error (exit 2), --help prints USAGE. */
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      allowPositionals: true,
+      options: {
+        pglite: { type: "boolean" },
+        bare: { type: "boolean" },
+        compare: { type: "boolean" },
+        duties: { type: "boolean" },
+        pairs: { type: "string" },
+        "one-client": { type: "boolean" },
+        "no-hash": { type: "boolean" },
+        close: { type: "boolean" },
+        concurrency: { type: "string" },
+        rows: { type: "string" },
+        reads: { type: "string" },
+        binary: { type: "string" },
+        "log-level": { type: "string" },
+        pool: { type: "string" },
+        "no-fsync": { type: "boolean" },
+        "database-params": { type: "string" },
+        users: { type: "string" },
+        messages: { type: "string" },
+        requests: { type: "string" },
+        runs: { type: "string" },
+        warmup: { type: "string" },
+        "database-url": { type: "string" },
+        profile: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message.split("\n")[0]}\nTry: bun run bench --help`);
+    process.exit(2);
+  }
+}
+
+const { values, positionals } = parseCommandLine();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const mode = positionals[0] ?? "replay";
 /** postgres.js sends DATABASE_URL's unknown query parameters as session settings. */
@@ -76,7 +92,9 @@ const number = (value: string | undefined, fallback: number) => (value === undef
 
 /** A mistake on the command line: the message, a hint, exit 2, before anything is started. */
 function usage(message: string): never {
-  console.error(`${message}\nTry: bun run bench --compare --pairs ${MIN_PAIRS} (see the top of bench/run.ts)`);
+  console.error(
+    `${message}\nTry: bun run bench --compare --pairs ${MIN_PAIRS} (bun run bench --help lists every flag)`,
+  );
   process.exit(2);
 }
 
@@ -181,7 +199,9 @@ switch (mode) {
       : 1;
     break;
   default:
-    console.error(`unknown benchmark "${mode}"; one of: replay, timelines, explain, startup, latest, writes, layers`);
+    console.error(
+      `unknown benchmark "${mode}"; one of: replay, timelines, explain, startup, latest, writes, layers\nTry: bun run bench --help`,
+    );
     process.exit(2);
 }
 

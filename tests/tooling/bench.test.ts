@@ -246,6 +246,26 @@ describe("the bare yardstick (bench/bare-server.ts)", () => {
   }, 60_000);
 });
 
+describe("bun run bench's command line", () => {
+  test.each([["--help"], ["-h"]])("%s prints the usage and exits 0, starting nothing", (flag) => {
+    const run = Bun.spawnSync([process.execPath, RUN, flag]);
+    expect({ code: run.exitCode, stderr: run.stderr.toString() }).toEqual({ code: 0, stderr: "" });
+    const usage = run.stdout.toString();
+    expect(usage).toStartWith("Usage: bun run bench");
+    for (const mode of ["timelines", "explain", "startup", "latest", "writes", "layers", "--compare", "--binary PATH"])
+      expect(usage).toContain(mode);
+  });
+
+  test("an unknown flag is a usage error (exit 2) with a hint, not a crash", () => {
+    const run = Bun.spawnSync([process.execPath, RUN, "--no-such-flag"]);
+    expect(run.exitCode).toBe(2);
+    const stderr = run.stderr.toString();
+    expect(stderr).toContain("Unknown option '--no-such-flag'");
+    expect(stderr).toContain("Try: bun run bench --help");
+    expect(stderr).not.toContain("TypeError");
+  });
+});
+
 describe("bun run bench --compare", () => {
   const pair = (minitwit: number, yardstick: number, errors = 0): Pair => ({
     order: ["MiniTwit", "yardstick"],
