@@ -14,10 +14,11 @@ function moderationCommand(action: FlagAction): Command {
     usage: `Usage: minitwit ${action} <message_id>...
 
 ${action === "flag" ? "Flags messages: they disappear from every timeline and from the API." : "Clears the flag: the messages appear again."}
-Prints one line per id ("${action}ged 42" or "no such message 43") and exits 1
-if any id is unknown. Ids that are not positive integers change nothing and
-exit 2. Every change is logged with the operator's USER and kept in the
-moderation_events table. Safe to re-run.
+Prints one line per id ("${action}ged 42", "already ${action}ged 44" or "no such
+message 43") and exits 1 if any id is unknown. Ids that are not positive
+integers change nothing and exit 2. Every change is logged with the
+operator's USER and kept in the moderation_events table; a message that
+already was as asked is left alone and not recorded. Safe to re-run.
 
 Options:
 ${DATABASE_HELP}`,
@@ -35,16 +36,24 @@ ${DATABASE_HELP}`,
       const ids = [...new Set(args.map(Number))];
       const { setFlagged } = await import("../store/moderation");
       return withDatabase(config, async (database, log) => {
-        const found = await setFlagged(database.db, ids, action, config.operator, Math.floor(Date.now() / 1000));
+        const { changed, unchanged } = await setFlagged(
+          database.db,
+          ids,
+          action,
+          config.operator,
+          Math.floor(Date.now() / 1000),
+        );
         for (const id of ids) {
-          if (found.has(id)) {
+          if (changed.has(id)) {
             log.info({ messageId: id, action, operator: config.operator }, `message ${action}ged`);
             out(`${action}ged ${id}`);
+          } else if (unchanged.has(id)) {
+            out(`already ${action}ged ${id}`);
           } else {
             out(`no such message ${id}`);
           }
         }
-        return found.size === ids.length ? 0 : 1;
+        return changed.size + unchanged.size === ids.length ? 0 : 1;
       });
     },
   });

@@ -1,6 +1,6 @@
 // Moderation: hiding messages (the original's flag_tool) and the audit trail
 // of who did it.
-import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import { messages, moderationEvents, users } from "../../db/schema";
 import type { Db } from "../database/open";
 import { rows } from "../database/queries";
@@ -8,9 +8,19 @@ import { cursor } from "./messages";
 
 export type FlagAction = "flag" | "unflag";
 
+export interface FlagResult {
+  /** The ids whose flag this call changed, each with its audit event. */
+  readonly changed: ReadonlySet<number>;
+  /** The ids that exist and already were as asked: nothing done, nothing recorded. */
+  readonly unchanged: ReadonlySet<number>;
+}
+
 /**
  * Sets or clears the flag on each message and records one audit event per
- * message found, in one transaction. Returns the ids that exist.
+ * message it changed, in one transaction. A message already flagged (or
+ * already shown) is left alone: no event, so the audit trail and the metric
+ * read from it count changes only. Under concurrent calls the UPDATE's
+ * re-check of `flagged` lets exactly one of them change a message.
  */
 export async function setFlagged(
   db: Db,
@@ -18,18 +28,27 @@ export async function setFlagged(
   action: FlagAction,
   operator: string,
   at: number,
-): Promise<Set<number>> {
-  if (ids.length === 0) return new Set();
+): Promise<FlagResult> {
+  if (ids.length === 0) return { changed: new Set(), unchanged: new Set() };
+  const wanted = action === "flag";
   return db.transaction(async (tx) => {
-    const found = await tx
+    const changed = await tx
       .update(messages)
-      .set({ flagged: action === "flag" })
-      .where(inArray(messages.messageId, [...ids]))
+      .set({ flagged: wanted })
+      .where(and(inArray(messages.messageId, [...ids]), ne(messages.flagged, wanted)))
       .returning({ messageId: messages.messageId });
-    if (found.length > 0) {
-      await tx.insert(moderationEvents).values(found.map(({ messageId }) => ({ messageId, action, operator, at })));
+    if (changed.length > 0) {
+      await tx.insert(moderationEvents).values(changed.map(({ messageId }) => ({ messageId, action, operator, at })));
     }
-    return new Set(found.map((r) => r.messageId));
+    const changedIds = new Set(changed.map((r) => r.messageId));
+    const existing = await tx
+      .select({ messageId: messages.messageId })
+      .from(messages)
+      .where(inArray(messages.messageId, [...ids]));
+    return {
+      changed: changedIds,
+      unchanged: new Set(existing.map((r) => r.messageId).filter((id) => !changedIds.has(id))),
+    };
   });
 }
 

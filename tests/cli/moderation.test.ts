@@ -1,6 +1,7 @@
 // Moderation from the binary: `flag` hides a message everywhere, `unflag`
 // brings it back, and bad ids change nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
 import { runMinitwit } from "../support/cli";
 import { apiClient, startTestServer, type TestServer } from "../support/server";
 import { webClient } from "../support/web-client";
@@ -61,7 +62,8 @@ describe("flag and unflag", () => {
     expect(flagged.stdout + flagged.stderr).not.toContain("error");
     expect(await visibleIn()).toEqual(everywhere(false));
     expect((await cli("messages", "--flagged")).stdout).toContain(`${messageId}\tauthor`);
-    expect((await cli("flag", String(messageId))).code).toBe(0); // again: still fine
+    // Again: nothing to do, said so, still exit 0.
+    expect(await cli("flag", String(messageId))).toMatchObject({ code: 0, stdout: `already flagged ${messageId}\n` });
     expect(await cli("unflag", String(messageId))).toMatchObject({ code: 0, stdout: `unflagged ${messageId}\n` });
     expect(await visibleIn()).toEqual(everywhere(true));
   }, 60_000);
@@ -78,9 +80,30 @@ describe("flag and unflag", () => {
     const text = await (await fetch(`${server.metrics}/metrics`)).text();
     const count = (action: string) =>
       Number(new RegExp(`^minitwit_moderation_actions\\{action="${action}"\\} (\\d+)`, "m").exec(text)?.[1]);
-    // The tests above flagged three times (once a repeat) and unflagged twice.
-    expect(count("flag")).toBe(3);
+    // The tests above flagged twice (and once more a flagged message, which changed nothing) and unflagged twice.
+    expect(count("flag")).toBe(2);
     expect(count("unflag")).toBe(2);
+  });
+
+  test("a flag of a flagged message or an unflag of a shown one records no event and logs no change", async () => {
+    const events = async () => {
+      const sql = postgres(server.config.databaseUrl as string, { max: 1 });
+      const [row] = await sql`select count(*)::int as n from moderation_events where message_id = ${messageId}`;
+      await sql.end();
+      return row?.n as number;
+    };
+    const before = await events();
+    const unflag = await cli("unflag", String(messageId));
+    expect(unflag).toMatchObject({ code: 0, stdout: `already unflagged ${messageId}\n` });
+    expect(unflag.stderr).not.toContain("message unflagged");
+    expect(await events()).toBe(before);
+    expect((await cli("flag", String(messageId), String(messageId))).stdout).toBe(`flagged ${messageId}\n`);
+    const again = await cli("flag", String(messageId));
+    expect(again).toMatchObject({ code: 0, stdout: `already flagged ${messageId}\n` });
+    expect(again.stderr).not.toContain("message flagged");
+    expect(await events()).toBe(before + 1);
+    await cli("unflag", String(messageId));
+    expect(await events()).toBe(before + 2);
   });
 
   test("an unknown id is reported and exits 1; the known ones still change", async () => {
