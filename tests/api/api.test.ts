@@ -21,7 +21,7 @@ describe.each(["postgres", "pglite"] as Driver[])("simulator API on %s", (driver
   });
 
   test("register answers 204 with an empty body", async () => {
-    const res = await anonymous.post("/register?latest=1", { username: "Roger Histand", email: "r@h.dk", pwd: "pw" });
+    const res = await api.post("/register?latest=1", { username: "Roger Histand", email: "r@h.dk", pwd: "pw" });
     expect(res).toMatchObject({ status: 204, text: "" });
     expect((await api.get("/latest")).json).toEqual({ latest: 1 });
   });
@@ -58,15 +58,27 @@ describe.each(["postgres", "pglite"] as Driver[])("simulator API on %s", (driver
     expect((await (method === "GET" ? wrong.get(path) : wrong.post(path, {}))).json).toEqual(NOT_AUTHORIZED);
   });
 
-  test("a 403 request, a 400 and a 404 still store latest; the last value wins, not the maximum", async () => {
-    await anonymous.get("/msgs?latest=500");
+  test("a 400 and a 404 still store latest; the last value wins, not the maximum", async () => {
+    await api.get("/msgs?latest=500");
     expect((await api.get("/latest")).json).toEqual({ latest: 500 });
     await api.postRaw("/msgs/Roger%20Histand?latest=42", "{not json");
     expect((await api.get("/latest")).json).toEqual({ latest: 42 });
     await api.get("/msgs/nobody?latest=43");
     expect((await api.get("/latest")).json).toEqual({ latest: 43 });
-    await anonymous.post("/register?latest=7", {});
+    await api.post("/register?latest=7", {});
     expect((await api.get("/latest")).json).toEqual({ latest: 7 });
+  });
+
+  // Issue 31, attack 11: a stranger moved the simulator's counter.
+  test("only a request with the simulator's credential stores latest: a 403 or an anonymous sign-up does not", async () => {
+    await api.get("/msgs?latest=600");
+    const wrong = apiClient(server.api, "Basic d3Jvbmc6d3Jvbmc=");
+    expect((await anonymous.get("/msgs?latest=601")).status).toBe(403);
+    expect((await wrong.post("/fllws/Roger%20Histand?latest=602", { follow: "x" })).status).toBe(403);
+    await anonymous.post("/register?latest=603", { username: "stranger", email: "s@x.dk", pwd: "pw" });
+    await anonymous.post("/register?latest=604", {});
+    await anonymous.get("/latest?latest=605");
+    expect((await api.get("/latest")).json).toEqual({ latest: 600 });
   });
 
   test("a latest that is not an integer stores nothing", async () => {

@@ -26,7 +26,8 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
     new Elysia({ name: `simulator-api${prefix}`, prefix })
       // Runs before routing, parsing and validation: `latest` is stored even
       // when the request then fails, and authorization is decided before the
-      // body is looked at, as the simulator expects.
+      // body is looked at, as the simulator expects. Only a request with the
+      // simulator's credential moves `latest`, so no stranger can.
       .onRequest(({ request }) => gate(request))
       .get("/latest", async () => ({ latest: await deps.latest.current() }))
       .post(
@@ -85,8 +86,9 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
 }
 
 /**
- * The hook in front of every API route: stores `?latest=` and refuses the
- * routes that need the simulator's credential without it.
+ * The hook in front of every API route: stores `?latest=` from requests with
+ * the simulator's credential (the spec: a 403 or an anonymous sign-up stores
+ * nothing) and refuses the routes that need the credential without it.
  */
 export function apiGate(deps: AppDeps, prefix: string) {
   const authorized = simulatorAuthorizer(deps.config.simulatorToken);
@@ -95,13 +97,14 @@ export function apiGate(deps: AppDeps, prefix: string) {
     const path = pathOf(url);
     if (!path.startsWith(prefix) || path === `${prefix}/latest`) return;
     const route = path.slice(prefix.length);
+    const simulator = authorized(request.headers.get("authorization"));
     const queryStart = url.indexOf("?");
-    if (queryStart !== -1) {
+    if (simulator && queryStart !== -1) {
       const value = parseLatest(new URLSearchParams(url.slice(queryStart + 1)).get("latest"));
       if (value !== null) deps.latest.record(value);
     }
     const needsAuth = route === "/msgs" || route.startsWith("/msgs/") || route.startsWith("/fllws/");
-    if (needsAuth && !authorized(request.headers.get("authorization"))) return apiError(403, NOT_AUTHORIZED);
+    if (needsAuth && !simulator) return apiError(403, NOT_AUTHORIZED);
   };
 }
 
