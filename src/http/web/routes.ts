@@ -34,6 +34,25 @@ function page(before: string | undefined): Page {
   return { limit: PAGE_SIZE, before: id };
 }
 
+// The GET links that change state: follow, unfollow, sign out.
+const STATE_CHANGING_LINK = /\/(un)?follow$|^\/logout$/;
+const LINK_FROM_ELSEWHERE = "This link works only from MiniTwit's own pages";
+// Sec-Fetch-Site values of a request that MiniTwit's own page (same-origin)
+// or the user (none: typed, bookmarked) made.
+const OWN_REQUEST = new Set(["same-origin", "none"]);
+
+/**
+ * Whether a browser says a GET link came from another origin. A plain GET is
+ * what any page can make a browser send (an `<img>`), and a sibling subdomain
+ * is "same-site", which SameSite=Lax cookies and the cross-site check let
+ * through. Requests without Fetch Metadata (scripts, the course's tests,
+ * old browsers) pass, as the spec requires.
+ */
+function linkFromElsewhere(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  return site !== null && !OWN_REQUEST.has(site);
+}
+
 /** Whether the request carries one of MiniTwit's cookies (a session, or flashes that belong to one browser). */
 function carriesOurCookie(request: Request): boolean {
   const header = request.headers.get("cookie");
@@ -45,12 +64,14 @@ export function webPages(deps: AppDeps, web: WebContext) {
   return (
     new Elysia({ name: "web-pages" })
       .use(htmlResponses())
-      // Forms and the follow links change state: refuse them cross-site.
+      // Forms and the follow links change state: refuse them cross-site, and
+      // the links from anywhere but MiniTwit's own pages.
       .onBeforeHandle(({ request, route, server }) => {
-        const changes = request.method !== "GET" || /\/(un)?follow$|^\/logout$/.test(route);
-        if (changes && isCrossSite(request, isHttps(server, request, trusted))) {
+        const link = request.method === "GET" && STATE_CHANGING_LINK.test(route);
+        if ((link || request.method !== "GET") && isCrossSite(request, isHttps(server, request, trusted))) {
           throw new HttpError(403, "Cross-site requests are not allowed");
         }
+        if (link && linkFromElsewhere(request)) throw new HttpError(403, LINK_FROM_ELSEWHERE);
       })
       // A signed-in page, or an answer that sets a cookie, is for one browser
       // only: no shared cache and no back-button copy after signing out.
