@@ -26,7 +26,11 @@ const follows = async (c: ReturnType<typeof webClient>) =>
 const signedInStill = async (c: ReturnType<typeof webClient>) => (await c.get("/")).status === 200;
 
 const REFUSED: [string, Record<string, string>, string][] = [
-  ["Sec-Fetch-Site: same-site", { "sec-fetch-site": "same-site" }, "This link works only from MiniTwit&#39;s own pages"],
+  [
+    "Sec-Fetch-Site: same-site",
+    { "sec-fetch-site": "same-site" },
+    "This link works only from MiniTwit&#39;s own pages",
+  ],
   ["Sec-Fetch-Site: cross-site", { "sec-fetch-site": "cross-site" }, "Cross-site requests are not allowed"],
 ];
 const ALLOWED: [string, Record<string, string>][] = [
