@@ -30,9 +30,9 @@ afterAll(() => server.stop());
 async function visibleIn(): Promise<Record<string, boolean>> {
   const api = apiClient(server.api);
   const fan = webClient(server.web);
-  await webClient(server.web).register("fan-web", "pw");
-  await fan.register("fan2", "pw");
-  await fan.login("fan2", "pw");
+  await webClient(server.web).register("fan-web", "secret");
+  await fan.register("fan2", "secret");
+  await fan.login("fan2", "secret");
   await fan.get("/author/follow");
   return {
     public: (await fan.get("/public")).body.includes(SECRET),

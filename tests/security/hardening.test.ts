@@ -104,7 +104,7 @@ describe("attack 5: cross-site requests", () => {
   });
 
   const form = (username: string) =>
-    new URLSearchParams({ username, email: `${username}@x.dk`, password: "p", password2: "p" }).toString();
+    new URLSearchParams({ username, email: `${username}@x.dk`, password: "secret", password2: "secret" }).toString();
   const register = (target: TestServer, username: string, headers: Record<string, string>) =>
     post(`${target.web}/register`, form(username), { "content-type": "application/x-www-form-urlencoded", ...headers });
 

@@ -80,7 +80,7 @@ describe("signing up", () => {
 
   test("success flashes once and redirects to /login", async () => {
     const c = client();
-    const res = await c.post("/register", { username: "erin", email: "e@x", password: "p", password2: "p" });
+    const res = await c.post("/register", { username: "erin", email: "e@x", password: "secret", password2: "secret" });
     expect(res).toMatchObject({ status: 302, location: "/login" });
     const login = await c.get("/login");
     expect(flashesOf(login.body)).toEqual(["You were successfully registered and can login now"]);

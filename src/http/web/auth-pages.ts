@@ -3,7 +3,7 @@
 import { Elysia, t } from "elysia";
 import { LoginPage, RegisterPage } from "../../../views/forms";
 import { signIn } from "../../accounts/signin";
-import { signUp } from "../../accounts/signup";
+import { signUp, WEB_MIN_PASSWORD_LENGTH } from "../../accounts/signup";
 import { SignInThrottle } from "../../accounts/throttle";
 import type { AppDeps } from "../deps";
 import { fieldSchemas } from "../fields";
@@ -58,7 +58,8 @@ export function authPages(deps: AppDeps, web: WebContext) {
       async ({ cookie, body, request, server, redirect, html }) => {
         if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
         const { username = "", email = "", password = "", password2 = "" } = body;
-        const error = await signUp(db, { username, email, password, password2 });
+        const minPasswordLength = WEB_MIN_PASSWORD_LENGTH;
+        const error = await signUp(db, { username, email, password, password2, minPasswordLength });
         if (error !== null) return html(RegisterPage({ ...frame([]), error, username, email }));
         deps.metrics.registrations.inc();
         web.flash(cookie, "You were successfully registered and can login now", isHttps(server, request, trusted));
