@@ -1,5 +1,5 @@
-// What is stored where: backup object keys, their manifests, listing them
-// newest first, and retention.
+// What is stored where, in any target (target.ts): backup keys, their
+// manifests, listing them newest first, and retention.
 //
 // A backup is two objects under the prefix:
 //   <prefix>/<database>-<timestamp>.sql.gz           the payload: a gzipped SQL script
@@ -10,7 +10,7 @@
 // (20250102T030405.678Z): it sorts as text, and contains no ":" that some
 // stores and file systems mangle. A payload without a manifest is an upload
 // that did not finish; it is listed as incomplete and never restored.
-import { type BackupStore, deleteObject, listObjects, readText } from "./s3";
+import type { BackupTarget } from "./target";
 
 export const SQL_SUFFIX = ".sql.gz";
 export const AGE_SUFFIX = ".sql.gz.age";
@@ -83,12 +83,13 @@ export function parseBackupKey(key: string): { database: string; createdAt: Date
 }
 
 /** Every backup under the store's prefix, newest first. */
-export async function listBackups(store: BackupStore): Promise<StoredBackup[]> {
-  const objects = await listObjects(store, `${store.prefix}/`);
+export async function listBackups(target: BackupTarget): Promise<StoredBackup[]> {
+  const under = target.prefix === "" ? "" : `${target.prefix}/`;
+  const objects = await target.list(under);
   const keys = new Set(objects.map((o) => o.key));
   const backups: StoredBackup[] = [];
   for (const object of objects) {
-    if (object.key.slice(store.prefix.length + 1).includes("/")) continue;
+    if (object.key.slice(under.length).includes("/")) continue;
     const parsed = parseBackupKey(object.key);
     if (parsed === null) continue;
     const manifestKey = manifestKeyFor(object.key);
@@ -97,9 +98,14 @@ export async function listBackups(store: BackupStore): Promise<StoredBackup[]> {
   return backups.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.key < b.key ? 1 : -1));
 }
 
+/** The newest backup of `database` that has its manifest, or null. */
+export async function newestCompleteBackup(target: BackupTarget, database: string): Promise<StoredBackup | null> {
+  return (await listBackups(target)).find((b) => b.complete && b.database === database) ?? null;
+}
+
 /** The manifest of a backup; null when it has none. */
-export async function readManifest(store: BackupStore, key: string): Promise<Manifest | null> {
-  const text = await readText(store, manifestKeyFor(key));
+export async function readManifest(target: BackupTarget, key: string): Promise<Manifest | null> {
+  const text = await target.readText(manifestKeyFor(key));
   return text === null ? null : parseManifest(text, key);
 }
 
@@ -155,15 +161,15 @@ export function expiredBackups(
  * next run deletes, never a manifest pointing at nothing.
  */
 export async function pruneBackups(
-  store: BackupStore,
+  target: BackupTarget,
   database: string,
   keepDays: number,
   now: Date,
 ): Promise<string[]> {
-  const expired = expiredBackups(await listBackups(store), database, keepDays, now);
+  const expired = expiredBackups(await listBackups(target), database, keepDays, now);
   for (const backup of expired) {
-    await deleteObject(store, backup.manifestKey);
-    await deleteObject(store, backup.key);
+    await target.delete(backup.manifestKey);
+    await target.delete(backup.key);
   }
   return expired.map((b) => b.key);
 }

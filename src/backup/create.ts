@@ -12,7 +12,7 @@
 // appear without its author. The manifest is written only after the payload
 // was stored, and retention runs only after that.
 
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -23,10 +23,12 @@ import { connectAdmin } from "../database/admin";
 import { VERSION } from "../version";
 import { AGE_SCHEME, encryptWithAge } from "./age";
 import { backupName, keyDatabaseName, type Manifest, manifestKeyFor, pruneBackups } from "./catalog";
-import { type PayloadSink, writeLocalPayload } from "./local";
-import { objectUrl, requireS3, uploadStream, writeText } from "./s3";
+import { Checksum, type Sum } from "./checksum";
 import { readSchemaVersion, sequenceColumns, tableSources } from "./snapshot";
 import { encodeSqlScript, SCRIPT_FORMAT_VERSION } from "./sql-script";
+import type { BackupTarget } from "./target";
+import { fileTarget, stdoutTarget } from "./targets/file";
+import { requireS3 } from "./targets/s3";
 
 export interface BackupOptions {
   /** Delete backups of this database older than this many days once the upload succeeded. */
@@ -38,6 +40,7 @@ export interface BackupOptions {
 export interface BackupResult {
   /** The S3 key, or the file written ("-" for stdout). */
   readonly key: string;
+  /** Where the payload went: `s3://bucket/key`, the file's path, or "stdout". */
   readonly location: string;
   readonly manifest: Manifest;
   readonly durationSeconds: number;
@@ -46,20 +49,9 @@ export interface BackupResult {
 }
 
 /** A backup to S3: the payload, then its manifest, then retention. */
-export async function runBackup(config: Config, options: BackupOptions = {}): Promise<BackupResult> {
-  const url = requirePostgres(config, "backup");
-  const store = requireS3(config);
-  const now = options.now ?? (() => new Date());
-  const started = performance.now();
-  const createdAt = now();
-  const database = keyDatabaseName(databaseName(url));
-  const key = `${store.prefix}/${backupName(database, createdAt, encryptsWithAge(config))}`;
-  const manifest = await takeSnapshot(config, url, { key, database, createdAt }, (payload) =>
-    uploadStream(store, key, payload, encryptsWithAge(config) ? "application/octet-stream" : "application/gzip"),
-  );
-  await writeText(store, manifestKeyFor(key), `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
-  const deleted = options.keepDays == null ? [] : await pruneBackups(store, database, options.keepDays, now());
-  return { key, location: objectUrl(store, key), manifest, durationSeconds: seconds(started), deleted };
+export function runBackup(config: Config, options: BackupOptions = {}): Promise<BackupResult> {
+  const target = requireS3(config);
+  return backUp(config, { target, name: (n) => `${target.prefix}/${n}`, manifest: true }, options);
 }
 
 /**
@@ -72,17 +64,46 @@ export async function writeBackupFile(
   output: string,
   options: Pick<BackupOptions, "now"> = {},
 ): Promise<BackupResult> {
-  const url = requirePostgres(config, "backup");
-  const started = performance.now();
-  const createdAt = (options.now ?? (() => new Date()))();
-  const database = keyDatabaseName(databaseName(url));
-  const key = output === "-" ? backupName(database, createdAt, encryptsWithAge(config)) : basename(output);
-  const sink: PayloadSink = (payload) => writeLocalPayload(output, payload);
-  const manifest = await takeSnapshot(config, url, { key, database, createdAt }, sink);
-  if (output !== "-") await Bun.write(manifestKeyFor(output), `${JSON.stringify(manifest, null, 2)}\n`);
-  const location = output === "-" ? "stdout" : output;
-  return { key: output, location, manifest, durationSeconds: seconds(started), deleted: [] };
+  const to: Destination =
+    output === "-"
+      ? { target: stdoutTarget(), name: (n) => n, manifest: false }
+      : { target: fileTarget(dirname(output)), name: () => basename(output), manifest: true };
+  const result = await backUp(config, to, options);
+  return { ...result, key: output, location: output === "-" ? "stdout" : output };
 }
+
+interface Destination {
+  readonly target: BackupTarget;
+  /** The payload's key, from the name a backup taken now gets. */
+  readonly name: (backupName: string) => string;
+  /** Whether the target keeps a manifest next to the payload. */
+  readonly manifest: boolean;
+}
+
+/** The one backup pipeline: snapshot, payload, manifest, then retention. */
+async function backUp(config: Config, to: Destination, options: BackupOptions): Promise<BackupResult> {
+  const url = requirePostgres(config, "backup");
+  const now = options.now ?? (() => new Date());
+  const started = performance.now();
+  const createdAt = now();
+  const database = databaseOf(config);
+  const encrypted = encryptsWithAge(config);
+  const key = to.name(backupName(database, createdAt, encrypted));
+  const type = encrypted ? "application/octet-stream" : "application/gzip";
+  const manifest = await takeSnapshot(config, url, { key, database, createdAt }, async (payload) => {
+    const checksum = new Checksum();
+    await to.target.put(key, checksum.tap(payload), type);
+    return checksum.sum();
+  });
+  if (to.manifest) {
+    await to.target.writeText(manifestKeyFor(key), `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
+  }
+  const deleted = options.keepDays == null ? [] : await pruneBackups(to.target, database, options.keepDays, now());
+  return { key, location: to.target.describe(key), manifest, durationSeconds: seconds(started), deleted };
+}
+
+/** Stores a payload and returns the checksum of exactly the bytes stored. */
+type Sink = (payload: AsyncIterable<Uint8Array>) => Promise<Sum>;
 
 interface Naming {
   readonly key: string;
@@ -91,7 +112,7 @@ interface Naming {
 }
 
 /** Reads the snapshot, streams it into `sink`, and returns the manifest describing what was stored. */
-async function takeSnapshot(config: Config, url: string, naming: Naming, sink: PayloadSink): Promise<Manifest> {
+async function takeSnapshot(config: Config, url: string, naming: Naming, sink: Sink): Promise<Manifest> {
   const recipients = recipientsFor(config);
   const sql = await connectAdmin(url, "minitwit-backup", "cannot reach the database");
   let failed = true;
@@ -145,8 +166,8 @@ async function takeSnapshot(config: Config, url: string, naming: Naming, sink: P
 async function streamPayload(
   script: AsyncIterable<Uint8Array>,
   recipients: readonly string[],
-  sink: PayloadSink,
-): Promise<{ sha256: string; size: number }> {
+  sink: Sink,
+): Promise<Sum> {
   let dumpError: unknown = null;
   async function* dump(): AsyncGenerator<Uint8Array> {
     try {
@@ -198,6 +219,11 @@ export function migrationsUpTo(version: string) {
     );
   }
   return migrations.slice(0, index + 1);
+}
+
+/** The database's name as backup keys hold it. */
+export function databaseOf(config: Config): string {
+  return keyDatabaseName(databaseName(requirePostgres(config, "backup")));
 }
 
 /** The Postgres URL; backups and restores do not work on the embedded database. */

@@ -12,7 +12,7 @@ import type { Db } from "../database/open";
 import type { Manifest } from "./catalog";
 import { migrationsUpTo, requirePostgres } from "./create";
 import { loadBackup, NON_DATA_TABLES } from "./load";
-import { type ChosenBackup, localBackup, storedBackup, type Which } from "./sources";
+import { type ChosenBackup, chooseBackup, type Which } from "./sources";
 
 export type { Which } from "./sources";
 
@@ -32,8 +32,8 @@ export interface RestoreResult {
 export async function runRestore(config: Config, options: RestoreOptions): Promise<RestoreResult> {
   const url = requirePostgres(config, "restore");
   const { which } = options;
-  // Both verify the whole payload before they return: nothing touches the target before that.
-  const backup = "file" in which ? await localBackup(config, which.file) : await storedBackup(config, which);
+  // The whole payload is verified before this returns: nothing touches the target before that.
+  const backup = await chooseBackup(config, which);
   const { manifest, location } = backup;
   let migrations: ReturnType<typeof migrationsUpTo>;
   try {

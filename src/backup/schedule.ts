@@ -8,7 +8,9 @@ import { Cron } from "croner";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Config } from "../config/settings";
 import type { Logger } from "../observability/log";
-import { type BackupOptions, runBackup } from "./create";
+import { newestCompleteBackup } from "./catalog";
+import { type BackupOptions, databaseOf, runBackup } from "./create";
+import { requireS3 } from "./targets/s3";
 
 export interface ScheduleOptions extends BackupOptions {
   readonly cron: string;
@@ -48,6 +50,7 @@ export function startBackupSchedule(config: Config, options: ScheduleOptions, lo
   );
   const server = serveMetrics(metrics.registry, options.metricsPort, config.host);
   log.info({ cron: options.cron, next: job.nextRun(), metricsPort: server.port }, "backup schedule started");
+  void recallNewestBackup(config, log, metrics);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -105,6 +108,25 @@ function backupMetrics(): BackupMetrics {
   };
   metrics.lastSuccess.set(0);
   return metrics;
+}
+
+/**
+ * A new process knows no backup of its own, and a last-success time of 0
+ * would read as "no backup for decades" until the next scheduled run: the
+ * alert on stale backups would fire after every deploy. So the service
+ * starts from the newest complete backup the store holds for this database,
+ * unless a run of its own has already finished.
+ */
+async function recallNewestBackup(config: Config, log: Logger, metrics: BackupMetrics): Promise<void> {
+  try {
+    const newest = await newestCompleteBackup(requireS3(config), databaseOf(config));
+    if (newest === null || (await metrics.lastSuccess.get()).values[0]?.value !== 0) return;
+    metrics.lastSuccess.set(newest.createdAt.getTime() / 1000);
+    metrics.lastSize.set(newest.size);
+    log.info({ key: newest.key, createdAt: newest.createdAt }, "newest stored backup found");
+  } catch (err) {
+    log.warn({ err }, "could not list the stored backups; the last success stays unknown until the next run");
+  }
 }
 
 /** One scheduled backup: logged and recorded in the metrics; a failure is logged, never thrown. */

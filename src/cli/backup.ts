@@ -59,7 +59,7 @@ ${S3_HELP}`,
       { createLogger },
     ] = await Promise.all([
       import("../backup/create"),
-      import("../backup/s3"),
+      import("../backup/targets/s3"),
       import("../backup/schedule"),
       import("../observability/log"),
     ]);

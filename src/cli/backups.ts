@@ -17,9 +17,9 @@ Options:
 ${S3_HELP}`,
   options: { json: { type: "boolean" } },
   async run({ config, flags, out }) {
-    const [{ listBackups, readManifest }, { objectUrl, requireS3 }] = await Promise.all([
+    const [{ listBackups, readManifest }, { requireS3 }] = await Promise.all([
       import("../backup/catalog"),
-      import("../backup/s3"),
+      import("../backup/targets/s3"),
     ]);
     const store = requireS3(config);
     const now = Date.now();
@@ -32,7 +32,7 @@ ${S3_HELP}`,
     if (flags.json === true) {
       const rows = found.map(({ backup, manifest }) => ({
         key: backup.key,
-        location: objectUrl(store, backup.key),
+        location: store.describe(backup.key),
         database: backup.database,
         createdAt: backup.createdAt.toISOString(),
         ageSeconds: Math.round((now - backup.createdAt.getTime()) / 1000),
@@ -45,7 +45,7 @@ ${S3_HELP}`,
       out(JSON.stringify(rows, null, 2));
       return;
     }
-    const where = objectUrl(store, `${store.prefix}/`);
+    const where = store.describe(`${store.prefix}/`);
     if (found.length === 0) {
       out(`no backups in ${where}`);
       return;

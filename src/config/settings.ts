@@ -21,6 +21,7 @@ import {
   optionalPostgresUrl,
   originList,
   secret,
+  secretName,
 } from "./values";
 
 export type { Env, LogLevel };
@@ -102,7 +103,7 @@ export interface SecuritySettings {
   readonly allowDefaultSimulatorToken: boolean;
 }
 
-/** S3 settings as given; `requireS3` (src/backup/s3.ts) says which are missing. */
+/** S3 settings as given; `requireS3` (src/backup/targets/s3.ts) says which are missing. */
 export interface S3Settings {
   readonly endpoint: string | null;
   readonly bucket: string | null;
@@ -146,8 +147,8 @@ const PARSERS: { readonly [S in Section]: (env: Env, pick: Pick, flags: Flags) =
     s3: s3Settings(env),
     backupPrefix: backupPrefix(nonEmpty(env.BACKUP_PREFIX)),
     backupEncryptionKey: encryptionKey(secret(env, "BACKUP_ENCRYPTION_KEY"), "BACKUP_ENCRYPTION_KEY"),
-    backupAgeRecipients: ageKeys(secret(env, "BACKUP_AGE_RECIPIENTS"), "BACKUP_AGE_RECIPIENTS"),
-    backupAgeIdentities: ageKeys(secret(env, "BACKUP_AGE_IDENTITY"), "BACKUP_AGE_IDENTITY_FILE"),
+    backupAgeRecipients: ageKeys(secret(env, "BACKUP_AGE_RECIPIENTS"), secretName(env, "BACKUP_AGE_RECIPIENTS")),
+    backupAgeIdentities: ageKeys(secret(env, "BACKUP_AGE_IDENTITY"), secretName(env, "BACKUP_AGE_IDENTITY")),
   }),
   replication: (env): ReplicationSettings => ({
     replicationSourceUrl: optionalPostgresUrl(secret(env, "REPLICATION_SOURCE_URL"), "REPLICATION_SOURCE_URL"),

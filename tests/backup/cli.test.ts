@@ -176,6 +176,37 @@ test("backup, backups and restore from the command line", async () => {
   expect((await minitwit(["restore", "--latest", "--force"], { ...env, DATABASE_URL: target })).code).toBe(0);
 }, 60_000);
 
+test("backup --schedule starts from the newest stored backup, so a restart does not look like missing backups", async () => {
+  const prefix = uniquePrefix("schedule-restart");
+  const env = { ...s3.env(prefix), DATABASE_URL: url };
+  expect((await minitwit(["backup"], env)).code).toBe(0);
+  const [manifestKey] = (await keysUnder(s3.client, prefix)).filter((k) => k.endsWith(".manifest.json"));
+  const stored = JSON.parse(await s3.client.file(manifestKey as string).text()) as { createdAt: string; size: number };
+  const port = await freePort();
+  // A schedule that will not fire during the test: only the start-up can set the gauges.
+  const proc = Bun.spawn(["bun", MAIN, "backup", "--schedule", "0 3 1 1 *", "--metrics-port", String(port)], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env, LOG_LEVEL: "silent", HOST: "127.0.0.1" },
+  });
+  try {
+    const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+    let metrics = "";
+    for (let i = 0; i < 100 && !(metric(metrics, "minitwit_backup_last_success_timestamp_seconds") > 0); i++) {
+      await Bun.sleep(100);
+      metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.text(),
+        () => "",
+      );
+    }
+    expect(metric(metrics, "minitwit_backup_last_success_timestamp_seconds")).toBe(
+      new Date(stored.createdAt).getTime() / 1000,
+    );
+    expect(metric(metrics, "minitwit_backup_last_size_bytes")).toBe(stored.size);
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
+}, 60_000);
+
 test("backup --schedule backs up on its schedule, serves /metrics and stops cleanly on SIGTERM", async () => {
   const prefix = uniquePrefix("schedule");
   const port = await freePort();

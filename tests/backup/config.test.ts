@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireS3 } from "../../src/backup/s3";
+import { requireS3 } from "../../src/backup/targets/s3";
 import { loadConfig } from "../../src/config/settings";
 import { ConfigError } from "../../src/errors";
 

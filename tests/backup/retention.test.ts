@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { expiredBackups, pruneBackups, type StoredBackup } from "../../src/backup/catalog";
 import { runBackup } from "../../src/backup/create";
-import { requireS3 } from "../../src/backup/s3";
+import { requireS3 } from "../../src/backup/targets/s3";
 import { backupConfig, uniquePrefix } from "../support/backup";
 import { freshDatabase } from "../support/postgres";
 import { keysUnder, startS3, type TestS3 } from "../support/s3";
