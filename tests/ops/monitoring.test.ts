@@ -15,6 +15,7 @@ const read = (path: string) => readFileSync(join(monitoring, path), "utf8");
 interface Rule {
   alert?: string;
   expr: string;
+  labels?: Record<string, string>;
 }
 const rules = (Bun.YAML.parse(read("alerts.yml")) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
 const dashboard = JSON.parse(read("grafana/dashboards/minitwit.json")) as {
@@ -57,6 +58,53 @@ function tool(args: string[], cwd = monitoring) {
   return { code: result.exitCode, output: `${result.stdout?.toString()}${result.stderr?.toString()}` };
 }
 
+// The Alertmanager image the stack runs, and the Swarm secret the heartbeat's
+// URL is read from (ops/swarm/stack.yml; Alertmanager's url_file needs 0.26).
+const HEARTBEAT_URL_FILE = "/run/secrets/alertmanager_heartbeat_url";
+
+/** A version "v0.28.1" or "0.25.0" as comparable numbers. */
+function version(text: string): number[] {
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(text);
+  if (m === null) throw new Error(`no version in ${JSON.stringify(text)}`);
+  return m.slice(1).map(Number);
+}
+const atLeast = (have: number[], want: number[]) => {
+  for (let i = 0; i < want.length; i++) if (have[i] !== want[i]) return (have[i] ?? 0) > (want[i] ?? 0);
+  return true;
+};
+
+/**
+ * alertmanager.yml as the installed amtool can read it. Debian 12's amtool
+ * (0.25) predates the webhook's `url_file` (0.26) and rejects the field, so
+ * there the one url_file line is swapped for a stand-in `url`; the stack's
+ * Alertmanager reads the file itself (checked below). Newer amtools check the
+ * file as shipped.
+ */
+let amConfigDir: string | null = null;
+function amtoolConfig(): string {
+  const amtool = version(tool(["amtool", "--version"]).output);
+  if (atLeast(amtool, [0, 26, 0])) return join(monitoring, "alertmanager.yml");
+  const shipped = read("alertmanager.yml");
+  const line = `url_file: ${HEARTBEAT_URL_FILE}`;
+  if (shipped.split(line).length !== 2) throw new Error(`alertmanager.yml should have "${line}" once`);
+  amConfigDir ??= mkdtempSync(join(tmpdir(), "minitwit-alertmanager-"));
+  const path = join(amConfigDir, "alertmanager.yml");
+  writeFileSync(path, shipped.replace(line, "url: https://heartbeat.invalid/ping/stand-in"));
+  return path;
+}
+afterAll(() => {
+  if (amConfigDir !== null) rmSync(amConfigDir, { recursive: true, force: true });
+});
+
+/** The receivers `amtool config routes test` sends an alert with these labels to. */
+function routeOf(labels: Record<string, string>): string[] {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  const { code, output } = tool(["amtool", "config", "routes", "test", `--config.file=${amtoolConfig()}`, ...pairs]);
+  if (code !== 0) throw new Error(`amtool config routes test ${pairs.join(" ")}: ${output}`);
+  const lines = output.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("Warning:"));
+  return lines.flatMap((l) => l.split(",").map((r) => r.trim()));
+}
+
 /** The metric names a PromQL expression reads: not functions, keywords, labels or durations. */
 function metricNames(expr: string): string[] {
   const bare = expr
@@ -81,9 +129,9 @@ describe("promtool and amtool accept the configuration", () => {
     ["promtool check config prometheus.yml", ["promtool", "check", "config", "prometheus.yml"]],
     ["promtool check rules alerts.yml", ["promtool", "check", "rules", "alerts.yml"]],
     ["promtool test rules alerts.test.yml", ["promtool", "test", "rules", "alerts.test.yml"]],
-    ["amtool check-config alertmanager.yml", ["amtool", "check-config", "alertmanager.yml"]],
+    ["amtool check-config alertmanager.yml", ["amtool", "check-config"]],
   ])("%s", (_, args) => {
-    const { code, output } = tool(args);
+    const { code, output } = tool(args[1] === "check-config" ? [...args, amtoolConfig()] : args);
     expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining("SUCCESS") });
   });
 
@@ -104,7 +152,7 @@ describe("promtool and amtool accept the configuration", () => {
   });
 });
 
-test("every alert has a unit test where it fires and one where it does not", () => {
+test("every alert has a unit test where it fires and one where it does not (Watchdog only fires)", () => {
   const suite = Bun.YAML.parse(read("alerts.test.yml")) as {
     tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
   };
@@ -114,10 +162,83 @@ test("every alert has a unit test where it fires and one where it does not", () 
     .map((r) => ({
       alert: r.alert,
       fires: cases.some((c) => c.alertname === r.alert && c.exp_alerts.length > 0),
-      staysQuiet: cases.some((c) => c.alertname === r.alert && c.exp_alerts.length === 0),
+      // The dead man's switch never stays quiet: firing always is its job.
+      staysQuiet: r.alert === "Watchdog" || cases.some((c) => c.alertname === r.alert && c.exp_alerts.length === 0),
     }));
-  expect(coverage.length).toBeGreaterThanOrEqual(9);
+  expect(coverage.length).toBeGreaterThanOrEqual(16);
   expect(coverage.filter((c) => !c.fires || !c.staysQuiet)).toEqual([]);
+});
+
+describe("the dead man's switch", () => {
+  const am = Bun.YAML.parse(read("alertmanager.yml")) as {
+    route: { routes: Record<string, unknown>[] };
+    receivers: { name: string; webhook_configs?: Record<string, unknown>[]; email_configs?: unknown[] }[];
+  };
+
+  test("Watchdog is the only always-firing rule, and reads no metric", () => {
+    const watchdog = rules.filter((r) => r.alert === "Watchdog");
+    expect(watchdog).toEqual([
+      { alert: "Watchdog", expr: "vector(1)", labels: { severity: "none" }, annotations: expect.anything() } as Rule,
+    ]);
+    expect(rules.filter((r) => r.alert !== "Watchdog" && /^\s*vector\(/.test(r.expr))).toEqual([]);
+  });
+
+  test("Watchdog goes to the heartbeat receiver only; every other alert to the operators only", () => {
+    const routed = rules
+      .filter((r) => r.alert !== undefined)
+      .map((r) => ({ alert: r.alert, receivers: routeOf({ alertname: r.alert as string, ...r.labels }) }));
+    expect(routed.length).toBeGreaterThanOrEqual(16);
+    expect(routed).toEqual(
+      routed.map((r) => ({ alert: r.alert, receivers: r.alert === "Watchdog" ? ["heartbeat"] : ["operators"] })),
+    );
+  });
+
+  test.each([
+    [
+      "a Watchdog labelled critical still goes only to the heartbeat",
+      { alertname: "Watchdog", severity: "critical" },
+      "heartbeat",
+    ],
+    ["an alert without a severity goes to the operators", { alertname: "SomethingNew" }, "operators"],
+    [
+      "a critical alert from any job goes to the operators",
+      { alertname: "X", severity: "critical", job: "node" },
+      "operators",
+    ],
+  ])("%s", (_, labels, receiver) => {
+    expect(routeOf(labels)).toEqual([receiver]);
+  });
+
+  test("the heartbeat route repeats about every minute and lets nothing through to other routes", () => {
+    const first = am.route.routes[0];
+    expect(first).toMatchObject({ matchers: ['alertname="Watchdog"'], receiver: "heartbeat" });
+    expect(first.continue ?? false).toBe(false);
+    const seconds = (d: unknown) => {
+      const m = /^(\d+)(s|m)$/.exec(String(d));
+      if (m === null) throw new Error(`unexpected duration ${String(d)}`);
+      return Number(m[1]) * (m[2] === "m" ? 60 : 1);
+    };
+    // A resend happens at a flush (every group_interval) once repeat_interval has passed.
+    expect(seconds(first.group_interval)).toBeLessThanOrEqual(60);
+    expect(seconds(first.repeat_interval)).toBeLessThan(seconds(first.group_interval));
+  });
+
+  test("the heartbeat URL is a Swarm secret, read through url_file by an Alertmanager that supports it", () => {
+    const heartbeat = am.receivers.find((r) => r.name === "heartbeat");
+    expect(heartbeat).toEqual({
+      name: "heartbeat",
+      webhook_configs: [{ url_file: HEARTBEAT_URL_FILE, send_resolved: false, max_alerts: 1 }],
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the stack file is walked freely and checked by the assertions.
+    const stack = Bun.YAML.parse(readFileSync(join(root, "ops", "swarm", "stack.yml"), "utf8")) as any;
+    const alertmanager = stack.services.alertmanager;
+    const secret = HEARTBEAT_URL_FILE.replace("/run/secrets/", "");
+    expect(alertmanager.secrets).toContain(secret);
+    expect(stack.secrets[secret]).toEqual({ external: true });
+    // url_file came with Alertmanager 0.26; 0.28.0 fixed a crash when using it.
+    const image = /^prom\/alertmanager:(v[\d.]+)$/.exec(alertmanager.image)?.[1] ?? "none";
+    expect({ image, supportsUrlFile: atLeast(version(image), [0, 28, 0]) }).toEqual({ image, supportsUrlFile: true });
+  });
 });
 
 test("the alert e-mail's SMTP password is read from a file, never written in the config", () => {
@@ -169,8 +290,9 @@ describe("every metric the dashboard and the alerts query is exported", () => {
   });
   afterAll(() => server.stop());
 
+  // Watchdog's vector(1) reads no metric (tested above).
   const queried = [
-    ...rules.map((r) => [`alert ${r.alert}`, r.expr] as const),
+    ...rules.filter((r) => r.alert !== "Watchdog").map((r) => [`alert ${r.alert}`, r.expr] as const),
     ...dashboard.panels.flatMap((p) => p.targets.map((t) => [`panel "${p.title}"`, t.expr] as const)),
   ];
 
