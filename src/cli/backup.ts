@@ -1,23 +1,7 @@
 import type { BackupResult } from "../backup/create";
 import { UsageError } from "../errors";
-import { DATABASE_HELP, databaseOptions, defineCommand, stopSignal } from "./command";
-
-export const S3_HELP = `Environment (S3, any S3-compatible store):
-  S3_BUCKET                 the bucket (required)
-  S3_ENDPOINT               e.g. https://s3.example.net (or AWS_ENDPOINT_URL); default: AWS
-  S3_REGION                 (or AWS_REGION)
-  S3_ACCESS_KEY_ID(_FILE)   (or AWS_ACCESS_KEY_ID(_FILE)) (required)
-  S3_SECRET_ACCESS_KEY(_FILE) (or AWS_SECRET_ACCESS_KEY(_FILE)) (required)
-  BACKUP_PREFIX             key prefix in the bucket (default minitwit)
-
-Environment (encryption, with age: https://age-encryption.org):
-  BACKUP_AGE_RECIPIENTS(_FILE)  age public keys (age1…, from age-keygen), separated
-                            by commas, spaces or newlines: backups are encrypted to
-                            them, and any one of their identities decrypts
-  BACKUP_AGE_IDENTITY_FILE  restore: a file holding the age identity
-                            (AGE-SECRET-KEY-1…), as age-keygen writes it
-  BACKUP_ENCRYPTION_KEY(_FILE)  restore only: the key of backups made before age
-                            (MTWENC1); new backups are never encrypted with it`;
+import { defineCommand } from "./command";
+import { DATABASE_HELP, databaseOptions, S3_HELP, stopSignal } from "./shared";
 
 export const backup = defineCommand({
   name: "backup",

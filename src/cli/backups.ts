@@ -1,5 +1,5 @@
-import { S3_HELP } from "./backup";
 import { defineCommand } from "./command";
+import { humanAge, humanSize, S3_HELP } from "./shared";
 
 export const backups = defineCommand({
   name: "backups",
@@ -16,7 +16,7 @@ Options:
 
 ${S3_HELP}`,
   options: { json: { type: "boolean" } },
-  async run({ config, flags, out }) {
+  async run({ config, options, out }) {
     const [{ listBackups, readManifest }, { requireS3 }] = await Promise.all([
       import("../backup/catalog"),
       import("../backup/targets/s3"),
@@ -29,7 +29,7 @@ ${S3_HELP}`,
         manifest: backup.complete ? await readManifest(store, backup.key) : null,
       })),
     );
-    if (flags.json === true) {
+    if (options.json === true) {
       const rows = found.map(({ backup, manifest }) => ({
         key: backup.key,
         location: store.describe(backup.key),
@@ -71,22 +71,3 @@ ${S3_HELP}`,
       );
   },
 });
-
-export function humanSize(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
-export function humanAge(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86_400)}d`;
-}

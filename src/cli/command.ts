@@ -8,7 +8,7 @@
 // healthcheck` (every 5 s beside each replica) or `version` should not load
 // the web server and the database drivers (tests/cli/loading.test.ts).
 import type { ParseArgsConfig } from "node:util";
-import type { Config, Section } from "../config/settings";
+import type { Config, Flags, Section } from "../config/settings";
 import { parseInteger } from "../config/values";
 import { UsageError } from "../errors";
 
@@ -30,19 +30,21 @@ type ValueOf<S extends OptionSpec> = S extends { type: "boolean" }
 /** The typed values of the options given; durations in milliseconds. */
 export type OptionValues<O extends OptionSpecs> = { readonly [K in keyof O]?: ValueOf<O[K]> };
 
-/** Raw flags as node:util's parseArgs returns them. */
-export type Flags = Readonly<Record<string, string | boolean | undefined>>;
-
 export interface CommandContext<O extends OptionSpecs = OptionSpecs> {
   readonly config: Config;
   readonly args: string[];
-  readonly flags: Flags;
+  /** The options given, typed and checked; the raw flags stay with the model. */
   readonly options: OptionValues<O>;
   readonly out: (line: string) => void;
 }
 
 /** What a command returns: an exit status, or nothing for 0. */
 type Outcome = Promise<number | undefined> | Promise<void>;
+
+/** What main hands a command: the raw flags, which only the model reads. */
+export interface RawContext extends Omit<CommandContext, "options"> {
+  readonly flags: Flags;
+}
 
 export interface Subcommand<O extends OptionSpecs> {
   readonly summary: string;
@@ -77,7 +79,7 @@ export interface Command {
   /** The help text for `minitwit <name> [step] --help`. */
   helpFor(args: readonly string[]): string;
   /** Exit status; most commands return nothing for 0. */
-  run(ctx: Omit<CommandContext, "options">): Promise<number | undefined>;
+  run(ctx: RawContext): Promise<number | undefined>;
 }
 
 export function defineCommand<O extends OptionSpecs>(definition: CommandDefinition<O>): Command {
@@ -97,19 +99,20 @@ export function defineCommand<O extends OptionSpecs>(definition: CommandDefiniti
     positionals: definition.positionals === true || subcommands !== undefined,
     helpFor: (args) => subcommands?.[args[0] ?? ""]?.usage ?? definition.usage,
     async run(ctx) {
-      const typed = { ...ctx, options: readOptions(options, ctx.flags, name) };
+      const { flags, ...rest } = ctx;
+      const typed = { ...rest, options: readOptions(options, flags, name) };
       if (subcommands === undefined) return (await definition.run?.(typed)) ?? undefined;
-      const [step, ...rest] = ctx.args;
+      const [step, ...stepArgs] = ctx.args;
       const steps = Object.keys(subcommands);
       const list = `${steps.slice(0, -1).join(", ")} or ${steps.at(-1)}`;
       if (step === undefined) throw new UsageError(`which step? ${list}`, name);
       const sub = subcommands[step];
       if (sub === undefined) throw new UsageError(`unknown step "${step}"; expected ${list}`, name);
-      for (const [flag, value] of Object.entries(ctx.flags)) {
+      for (const [flag, value] of Object.entries(flags)) {
         if (value === undefined || flag === "help" || flag === "verbose") continue;
         if (!sub.accepts.includes(flag)) throw new UsageError(`--${flag} does not apply to ${step}`, name);
       }
-      return (await sub.run({ ...typed, args: rest })) ?? undefined;
+      return (await sub.run({ ...typed, args: stepArgs })) ?? undefined;
     },
   };
 }
@@ -120,7 +123,7 @@ export function readOptions<O extends OptionSpecs>(specs: O, flags: Flags, comma
   for (const [flag, spec] of Object.entries(specs)) {
     const raw = flags[flag];
     if (raw === undefined) continue;
-    if (spec.type === "boolean" || spec.type === "string") values[flag] = raw;
+    if (spec.type === "boolean" || spec.type === "string") values[flag] = raw as string | boolean;
     else if (spec.type === "integer") values[flag] = integer(String(raw), `--${flag}`, spec.min, spec.max, command);
     else values[flag] = duration(String(raw), `--${flag}`, spec, command);
   }
@@ -148,23 +151,4 @@ function duration(
     );
   }
   return ms;
-}
-
-/** Flags shared by every command that opens the database. */
-export const databaseOptions = {
-  "database-url": { type: "string" },
-  "data-dir": { type: "string" },
-  "log-level": { type: "string" },
-} as const satisfies OptionSpecs;
-
-export const DATABASE_HELP = `  --database-url URL   Postgres to use (env DATABASE_URL); default: embedded database
-  --data-dir DIR       where the embedded database lives (env DATA_DIR, default ./data)
-  --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (env LOG_LEVEL)`;
-
-/** Resolves with the name of the first SIGTERM or SIGINT: how a long-running command is asked to stop. */
-export function stopSignal(): Promise<string> {
-  return new Promise<string>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
 }

@@ -25,7 +25,7 @@ Options:
   --timeout-ms N       give up after N milliseconds (default ${DEFAULT_TIMEOUT_MS})`,
   options: {
     url: { type: "string" },
-    port: { type: "string" },
+    port: { type: "integer", min: 1, max: 65_535 },
     "timeout-ms": { type: "duration", unit: "ms", min: 1, max: 600_000 },
   },
   async run({ config, options, out }) {

@@ -1,7 +1,8 @@
 import { UsageError } from "../errors";
 import type { ImportReport } from "../legacy-import/import";
-import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
+import { defineCommand } from "./command";
 import { withDatabase } from "./database";
+import { DATABASE_HELP, databaseOptions } from "./shared";
 
 export const importCommand = defineCommand({
   name: "import",
@@ -31,8 +32,8 @@ ${DATABASE_HELP}`,
     from: { type: "string" },
     force: { type: "boolean" },
   },
-  async run({ config, flags, out }) {
-    const from = typeof flags.from === "string" ? flags.from.trim() : "";
+  async run({ config, options, out }) {
+    const from = options.from?.trim() ?? "";
     if (from === "") throw new UsageError("--from is required", "import");
     const [{ importLegacy }, { openLegacySource }] = await Promise.all([
       import("../legacy-import/import"),
@@ -41,7 +42,7 @@ ${DATABASE_HELP}`,
     const source = await openLegacySource(from);
     try {
       await withDatabase(config, async (database) => {
-        const report = await importLegacy(database.db, source, { force: flags.force === true });
+        const report = await importLegacy(database.db, source, { force: options.force === true });
         for (const line of summarize(report, database.location)) out(line);
       });
     } finally {

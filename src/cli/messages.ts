@@ -1,6 +1,7 @@
 // `minitwit messages`: what moderators look through to find what to flag.
-import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
+import { defineCommand } from "./command";
 import { withDatabase } from "./database";
+import { DATABASE_HELP, databaseOptions } from "./shared";
 
 export const messages = defineCommand({
   name: "messages",

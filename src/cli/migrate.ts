@@ -1,4 +1,5 @@
-import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
+import { defineCommand } from "./command";
+import { DATABASE_HELP, databaseOptions } from "./shared";
 
 export const migrate = defineCommand({
   name: "migrate",

@@ -2,8 +2,9 @@
 // original's flag_tool did. All ids are checked before anything changes.
 import { UsageError } from "../errors";
 import type { FlagAction } from "../store/moderation";
-import { type Command, DATABASE_HELP, databaseOptions, defineCommand } from "./command";
+import { type Command, defineCommand } from "./command";
 import { withDatabase } from "./database";
+import { DATABASE_HELP, databaseOptions } from "./shared";
 
 function moderationCommand(action: FlagAction): Command {
   const verb = action === "flag" ? "hide" : "show again";

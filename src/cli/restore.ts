@@ -1,7 +1,7 @@
 import type { Which } from "../backup/restore";
 import { UsageError } from "../errors";
-import { S3_HELP } from "./backup";
-import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
+import { defineCommand } from "./command";
+import { DATABASE_HELP, databaseOptions, S3_HELP } from "./shared";
 
 export const restore = defineCommand({
   name: "restore",

@@ -1,7 +1,8 @@
 // `minitwit seed`: a synthetic data set for benchmarks and demos.
 import { UsageError } from "../errors";
-import { DATABASE_HELP, databaseOptions, defineCommand } from "./command";
+import { defineCommand } from "./command";
 import { withDatabase } from "./database";
+import { DATABASE_HELP, databaseOptions } from "./shared";
 
 export const seed = defineCommand({
   name: "seed",

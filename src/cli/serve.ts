@@ -1,6 +1,7 @@
 import { type Config, DEFAULT_SIMULATOR_TOKEN } from "../config/settings";
 import type { Logger } from "../observability/log";
-import { DATABASE_HELP, databaseOptions, defineCommand, stopSignal } from "./command";
+import { defineCommand } from "./command";
+import { DATABASE_HELP, databaseOptions, stopSignal } from "./shared";
 
 export const serve = defineCommand({
   name: "serve",
@@ -30,9 +31,9 @@ CORS_ORIGINS, the limits (MAX_BODY_BYTES, MAX_MESSAGE_LENGTH,
 RATE_LIMIT_PER_SECOND, ...), NODE_ENV.`,
   options: {
     ...databaseOptions,
-    port: { type: "string" },
-    "api-port": { type: "string" },
-    "metrics-port": { type: "string" },
+    port: { type: "integer", min: 0, max: 65_535 },
+    "api-port": { type: "integer", min: 0, max: 65_535 },
+    "metrics-port": { type: "integer", min: 0, max: 65_535 },
     host: { type: "string" },
     "no-migrate": { type: "boolean" },
   },
