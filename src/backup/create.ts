@@ -99,7 +99,7 @@ async function backUp(config: Config, to: Destination, options: BackupOptions): 
     await to.target.writeText(manifestKeyFor(key), `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
   }
   const deleted = options.keepDays == null ? [] : await pruneBackups(to.target, database, options.keepDays, now());
-  return { key, location: to.target.describe(key), manifest, durationSeconds: seconds(started), deleted };
+  return { key, location: to.target.where(key), manifest, durationSeconds: seconds(started), deleted };
 }
 
 /** Stores a payload and returns the checksum of exactly the bytes stored. */

@@ -36,7 +36,7 @@ export interface ChosenBackup {
 /** The backup `which` names, proven intact and decryptable with the configured keys. */
 export async function chooseBackup(config: Config, which: Which): Promise<ChosenBackup> {
   const { target, key, manifest } = "file" in which ? await localFile(which.file) : await stored(config, which);
-  const location = target.describe(key);
+  const location = target.where(key);
   const open = () => target.get(key);
   if (manifest === null) {
     const encryption = sniffEncryption(await firstBytes(open(), 64), location);
@@ -72,7 +72,7 @@ async function stored(config: Config, which: Exclude<Which, { file: string }>): 
   const target = requireS3(config);
   if ("latest" in which) {
     const newest = (await listBackups(target)).find((b) => b.complete);
-    if (newest === undefined) throw new Error(`there is no complete backup in ${target.describe(`${target.prefix}/`)}`);
+    if (newest === undefined) throw new Error(`there is no complete backup in ${target.where(`${target.prefix}/`)}`);
     return { target, key: newest.key, manifest: await readManifest(target, newest.key) };
   }
   // A bare name is looked up under the prefix; a key with a "/" is taken as it is.
@@ -85,9 +85,9 @@ async function stored(config: Config, which: Exclude<Which, { file: string }>): 
   const manifest = await readManifest(target, key);
   if (manifest !== null) return { target, key, manifest };
   if (await target.exists(key)) {
-    throw new Error(`${target.describe(key)} has no manifest: its upload never finished; restore another backup`);
+    throw new Error(`${target.where(key)} has no manifest: its upload never finished; restore another backup`);
   }
-  throw new Error(`there is no backup ${target.describe(key)} (minitwit backups lists them)`);
+  throw new Error(`there is no backup ${target.where(key)} (minitwit backups lists them)`);
 }
 
 /** First pass: the whole payload against the manifest's size and SHA-256; returns its first bytes. */

@@ -13,7 +13,7 @@ export interface BackupTarget {
   /** The key prefix the target's backups live under, without a trailing slash ("" for a directory). */
   readonly prefix: string;
   /** Where a key is, for messages: `s3://bucket/key`, or a file's path. */
-  describe(key: string): string;
+  where(key: string): string;
   /** Every object whose key starts with `prefix`. */
   list(prefix: string): Promise<StoredObject[]>;
   /** Stores `payload` under `key`, streaming; on failure nothing is left under `key`. */

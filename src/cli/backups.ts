@@ -32,7 +32,7 @@ ${S3_HELP}`,
     if (options.json === true) {
       const rows = found.map(({ backup, manifest }) => ({
         key: backup.key,
-        location: store.describe(backup.key),
+        location: store.where(backup.key),
         database: backup.database,
         createdAt: backup.createdAt.toISOString(),
         ageSeconds: Math.round((now - backup.createdAt.getTime()) / 1000),
@@ -45,7 +45,7 @@ ${S3_HELP}`,
       out(JSON.stringify(rows, null, 2));
       return;
     }
-    const where = store.describe(`${store.prefix}/`);
+    const where = store.where(`${store.prefix}/`);
     if (found.length === 0) {
       out(`no backups in ${where}`);
       return;

@@ -17,7 +17,7 @@ export function fileTarget(dir: string): BackupTarget {
   const path = (key: string) => join(dir, key);
   return {
     prefix: "",
-    describe: path,
+    where: path,
     async list(under) {
       const names = await readdir(dir).catch((err) => failed(`cannot list ${dir}`, err));
       const found: StoredObject[] = [];
@@ -63,7 +63,7 @@ export function stdoutTarget(): BackupTarget {
   };
   return {
     prefix: "",
-    describe: () => "stdout",
+    where: () => "stdout",
     list: refuse,
     async put(_key, payload) {
       await pipeInto(process.stdout, payload, false).catch((err) => {

@@ -35,17 +35,17 @@ export function requireS3(config: BackupSettings): BackupTarget {
 }
 
 function s3Target(client: S3Client, bucket: string, prefix: string): BackupTarget {
-  const describe = (key: string) => `s3://${bucket}/${key}`;
+  const where = (key: string) => `s3://${bucket}/${key}`;
   const attempt = async <T>(what: string, key: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
     } catch (err) {
-      throw wrap(`${what} ${describe(key)}`, err);
+      throw wrap(`${what} ${where(key)}`, err);
     }
   };
   return {
     prefix,
-    describe,
+    where,
     async list(under) {
       const found: StoredObject[] = [];
       let continuationToken: string | undefined;
@@ -82,7 +82,7 @@ function s3Target(client: S3Client, bucket: string, prefix: string): BackupTarge
       try {
         yield* client.file(key).stream();
       } catch (err) {
-        throw wrap(`download ${describe(key)}`, err);
+        throw wrap(`download ${where(key)}`, err);
       }
     },
     exists: (key) => attempt("look up", key, () => client.exists(key)),
@@ -92,7 +92,7 @@ function s3Target(client: S3Client, bucket: string, prefix: string): BackupTarge
         return await client.file(key).text();
       } catch (err) {
         if ((err as { code?: string }).code === "NoSuchKey") return null;
-        throw wrap(`download ${describe(key)}`, err);
+        throw wrap(`download ${where(key)}`, err);
       }
     },
     async writeText(key, text, type) {
