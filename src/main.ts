@@ -78,13 +78,22 @@ function report(err: unknown, command: Command | undefined, verbose: boolean): n
     return 2;
   }
   const prefix = err instanceof ConfigError ? "minitwit: configuration: " : "minitwit: ";
-  console.error(`${prefix}${(err as Error)?.message ?? String(err)}`);
+  console.error(`${prefix}${withoutSecrets((err as Error)?.message ?? String(err))}`);
   if (verbose) {
     for (let cause = (err as Error)?.cause; cause !== undefined; cause = (cause as Error)?.cause) {
-      console.error(`  caused by: ${(cause as Error)?.message ?? String(cause)}`);
+      console.error(`  caused by: ${withoutSecrets((cause as Error)?.message ?? String(cause))}`);
     }
   }
   return 1;
+}
+
+/**
+ * The last guard on what an error prints: MiniTwit's own messages never hold
+ * a secret, but a library's (a cause shown with --verbose) may quote what it
+ * was given, such as an age identity it could not parse.
+ */
+function withoutSecrets(message: string): string {
+  return message.replace(/AGE-(SECRET-KEY|PLUGIN)-[0-9A-Z-]+/gi, "AGE-$1-…");
 }
 
 function parse(command: Command, args: string[]) {

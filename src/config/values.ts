@@ -165,7 +165,9 @@ export function encryptionKey(value: string | null, name: string): Uint8Array | 
  * age keys as age's own files hold them: separated by newlines, commas or
  * spaces, "#" starting a comment (age-keygen writes the public key in one).
  * Recipients are `age1…` public keys; identities are `AGE-SECRET-KEY-…`
- * secrets, never echoed in a message.
+ * secrets. Both settings are read as secrets, so no message quotes any part
+ * of them: a bad entry is named by its position, and an identity given where
+ * a recipient belongs is called what it is.
  */
 export function ageKeys(value: string | null, name: string): readonly string[] {
   if (value === null) return Object.freeze([]);
@@ -175,14 +177,51 @@ export function ageKeys(value: string | null, name: string): readonly string[] {
     .map((line) => line.replace(/#.*$/, ""))
     .flatMap((line) => line.split(/[\s,]+/))
     .filter((key) => key !== "");
+  if (!identities && keys.some((key) => /^AGE-(SECRET-KEY|PLUGIN)-/i.test(key))) {
+    const holder = name.endsWith("_FILE") ? "this file holds" : "it holds";
+    throw new ConfigError(
+      `${name}: ${holder} an age identity (a secret key), not a recipient; use \`age-keygen -y\` to get its ` +
+        "public key (age1…) and give that instead, and keep the identity off this machine",
+    );
+  }
   const pattern = identities ? /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/ : /^age1[0-9a-z]+$/;
-  const bad = keys.find((key) => !pattern.test(key));
-  if (bad !== undefined || keys.length === 0) {
+  // A key with a wrong character is refused here too: the age library's own
+  // error for it quotes the whole key.
+  const bad = keys.findIndex((key) => !pattern.test(key) || !bech32ChecksumHolds(key));
+  if (bad !== -1 || keys.length === 0) {
     const what = identities
       ? "age identities (AGE-SECRET-KEY-1…, as age-keygen writes them)"
-      : "age public keys (age1…)";
-    const got = identities || bad === undefined ? "" : `, got "${bad}"`;
-    throw new ConfigError(`${name} must hold one or more ${what}${got}`);
+      : "age public keys (age1…, as `age-keygen -y` prints them)";
+    const which =
+      bad === -1
+        ? ""
+        : `; entry ${bad + 1} of ${keys.length} is not one${pattern.test(keys[bad] as string) ? " (its checksum does not match: a character is wrong or missing)" : ""}`;
+    throw new ConfigError(`${name} must hold one or more ${what}${which}`);
   }
   return Object.freeze(keys);
+}
+
+const BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+const BECH32_GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+
+/** Whether a Bech32 string's checksum holds (BIP 173; age's keys are Bech32 without its length limit). */
+function bech32ChecksumHolds(text: string): boolean {
+  const lower = text.toLowerCase();
+  const separator = lower.lastIndexOf("1");
+  if (separator < 1 || separator + 7 > lower.length) return false;
+  const prefix = [...lower.slice(0, separator)].map((c) => c.charCodeAt(0));
+  const data = [...lower.slice(separator + 1)].map((c) => BECH32_CHARSET.indexOf(c));
+  if (data.includes(-1)) return false;
+  let check = 1;
+  for (const value of [...prefix.map((c) => c >> 5), 0, ...prefix.map((c) => c & 31), ...data]) {
+    const top = check >>> 25;
+    check = ((check & 0x1ffffff) << 5) ^ value;
+    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) check ^= BECH32_GENERATOR[i] as number;
+  }
+  return check === 1;
+}
+
+/** The name to put in a message about secret NAME: NAME_FILE when it came from the file. */
+export function secretName(env: Env, name: string): string {
+  return nonEmpty(env[`${name}_FILE`]) === undefined ? name : `${name}_FILE`;
 }
