@@ -1,4 +1,4 @@
-import { postgresUrlProblem, redactUrl } from "../config/postgres-url";
+import { postgresUrlProblem, redactUrl, withoutPassword } from "../config/postgres-url";
 import { REPLICATION_LOCK_ID } from "../database/locks";
 import { UsageError } from "../errors";
 import type { Sql } from "../replicate/catalog";
@@ -115,7 +115,7 @@ Options:
         if (done.alreadyComplete) ctx.out(`the cutover had completed at ${done.completedAt.toISOString()}`);
         ctx.out(
           `write-unavailable window: ${done.windowMs} ms (source read-only from ${done.fencedAt.toISOString()}, ` +
-            `target alone from ${done.completedAt.toISOString()}); point MiniTwit at ${redactUrl(ends(ctx).to)}`,
+            `target alone from ${done.completedAt.toISOString()}); point MiniTwit at ${withoutPassword(ends(ctx).to)}`,
         );
       },
     ),

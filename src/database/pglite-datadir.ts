@@ -8,7 +8,7 @@
 // starts as on any later day, and only migrations newer than the tarball run.
 //
 // The tarball is generated, never edited: `bun run generate:pglite-datadir`
-// (db/generate-pglite-datadir.ts) runs initdb through the installed PGlite
+// (tools/generate-pglite-datadir.ts) runs initdb through the installed PGlite
 // and then the migrations, and tests/database/pglite-first-start.test.ts proves that
 // a database unpacked from it equals one that initdb and the migrations create.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";

@@ -14,11 +14,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
+import * as schema from "../db/schema";
 import { applyMigrations } from "../src/database/migrate";
 import type { Db } from "../src/database/open";
-import * as schema from "./schema";
 
-const OUTPUT = join(import.meta.dir, "pglite-datadir.tar.gz");
+const OUTPUT = join(import.meta.dir, "..", "db", "pglite-datadir.tar.gz");
 // The highest level: compressing happens once, here; unpacking costs the same.
 const GZIP_LEVEL = 12;
 
