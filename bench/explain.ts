@@ -12,7 +12,7 @@ import postgres from "postgres";
 import * as schema from "../db/schema";
 import { type Db, POSTGRES_SESSION_SETTINGS } from "../src/database/open";
 import { followByName, followingNames, isFollowing } from "../src/store/followers";
-import { writeLatest } from "../src/store/latest-action";
+import { writeLatestAction } from "../src/store/latest-action";
 import {
   homeTimeline,
   postMessageByUsername,
@@ -99,7 +99,7 @@ export async function runExplain(options: ExplainOptions): Promise<void> {
       ],
       ["POST /msgs/<user>", () => postMessageByUsername(db, s.author.username, "hello", 1_700_000_000), true],
       ["POST /fllws/<user> follow", () => followByName(db, reader.username, s.author.username), true],
-      ["latest (one coalesced write)", () => writeLatest(db, 42), true],
+      ["latest (one coalesced write)", () => writeLatestAction(db, 42), true],
     ];
     const explainer = postgres(url, {
       max: 1,

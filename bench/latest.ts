@@ -1,16 +1,16 @@
 // The `latest` value, measured without HTTP in the way: every simulated
 // request stores its action id and posts a message, as a tweet does, either
 // by awaiting an UPDATE of the single `latest` row before answering (the
-// obvious design) or through LatestTracker (src/http/api/latest-action.ts: record and answer
+// obvious design) or through LatestActionTracker (src/http/api/latest-action.ts: record and answer
 // at once, one UPDATE in flight, values that arrive meanwhile collapse into
 // the next). Run with 16 concurrent requests and with one at a time (the
 // simulator's pace).
 import { loadConfig } from "../src/config/settings";
 import { applyMigrations } from "../src/database/migrate";
 import { openDatabase } from "../src/database/open";
-import { LatestTracker } from "../src/http/api/latest-action";
+import { LatestActionTracker } from "../src/http/api/latest-action";
 import { createLogger } from "../src/observability/log";
-import { writeLatest } from "../src/store/latest-action";
+import { writeLatestAction } from "../src/store/latest-action";
 import { postMessageByUsername } from "../src/store/messages";
 import { createUser } from "../src/store/users";
 import { databaseCounters } from "./databases";
@@ -24,7 +24,7 @@ export interface LatestOptions {
   readonly requests: number;
 }
 
-type Design = "await an UPDATE per request" | "LatestTracker (coalesced)";
+type Design = "await an UPDATE per request" | "LatestActionTracker (coalesced)";
 
 export async function runLatest(options: LatestOptions): Promise<void> {
   const pg = await startBenchPostgres(options.durable);
@@ -32,7 +32,7 @@ export async function runLatest(options: LatestOptions): Promise<void> {
     const rows: Record<string, ReturnType<typeof summarize>> = {};
     const notes: string[] = [];
     for (const concurrency of [16, 1]) {
-      for (const design of ["await an UPDATE per request", "LatestTracker (coalesced)"] as Design[]) {
+      for (const design of ["await an UPDATE per request", "LatestActionTracker (coalesced)"] as Design[]) {
         const url = await pg.createDatabase(
           `latest_${concurrency}_${design.startsWith("await") ? "await" : "tracker"}`,
         );
@@ -44,7 +44,7 @@ export async function runLatest(options: LatestOptions): Promise<void> {
         try {
           await applyMigrations(database.db);
           await createUser(database.db, { username: "author", email: "author@example.com", pwHash: "-" });
-          const tracker = new LatestTracker(database.db, log);
+          const tracker = new LatestActionTracker(database.db, log);
           const before = await databaseCounters(url);
           const times: number[] = [];
           let next = 0;
@@ -52,8 +52,8 @@ export async function runLatest(options: LatestOptions): Promise<void> {
             while (next < options.requests) {
               const id = next++;
               const started = performance.now();
-              if (design === "LatestTracker (coalesced)") tracker.record(id);
-              else await writeLatest(database.db, id);
+              if (design === "LatestActionTracker (coalesced)") tracker.record(id);
+              else await writeLatestAction(database.db, id);
               await postMessageByUsername(database.db, "author", `message ${id}`, 1_700_000_000);
               times.push(performance.now() - started);
             }

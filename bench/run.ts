@@ -26,7 +26,7 @@ const USAGE = `Usage: bun run bench [replay] [--pglite] [--close] [--concurrency
        bun run bench explain [--users N] [--messages N]     the plans of the timeline queries
        bun run bench startup [--pglite]                     start to ready, 10 times; --pglite: the embedded
                                                             database's first start on an empty DATA_DIR, peak RSS
-       bun run bench latest                                 the latest value: awaited UPDATEs against LatestTracker
+       bun run bench latest                                 the latest value: awaited UPDATEs against LatestActionTracker
        bun run bench writes [--compare] [--requests N] [--warmup N] [--runs N]
                                                             server CPU per API write at steady state, by thread
        bun run bench layers [--requests N] [--warmup N] [--runs N]

@@ -3,14 +3,15 @@ import type { Config } from "../config/settings";
 import type { Database } from "../database/open";
 import type { Logger } from "../observability/log";
 import { createMetrics, type Metrics } from "../observability/metrics";
-import { LatestTracker } from "./api/latest-action";
+import { LatestActionTracker } from "./api/latest-action";
 import { Drain } from "./middleware/drain";
 import { registerDatabaseGauges } from "./monitoring/gauges";
 
 export interface AppDeps {
   readonly config: Config;
   readonly database: Database;
-  readonly latest: LatestTracker;
+  /** The simulator's latest action id (the `latest` query parameter), written behind requests. */
+  readonly latest: LatestActionTracker;
   readonly log: Logger;
   /** The process's Prometheus registry and the counters handlers increment. */
   readonly metrics: Metrics;
@@ -22,7 +23,7 @@ export interface AppDeps {
 
 /** The dependencies of one process's surfaces, on an open database. */
 export function appDeps(config: Config, database: Database, log: Logger, now?: () => number): AppDeps {
-  const latest = new LatestTracker(database.db, log);
+  const latest = new LatestActionTracker(database.db, log);
   const drain = new Drain();
   const metrics = createMetrics(() => drain.draining);
   registerDatabaseGauges(metrics.registry, { database, latest, log });

@@ -8,7 +8,7 @@ const read = preparedPer((db) =>
   db.select({ value: latest.value }).from(latest).where(eq(latest.id, 1)).prepare("read_latest"),
 );
 
-export async function readLatest(db: Db): Promise<number | null> {
+export async function readLatestAction(db: Db): Promise<number | null> {
   const [row] = await read(db).execute();
   return row === undefined ? null : Number(row.value);
 }
@@ -23,7 +23,7 @@ export async function readLatest(db: Db): Promise<number | null> {
  * restart of MiniTwit or of PostgreSQL loses nothing; at the simulator's pace
  * (one request at a time) every write is faster for it (docs/performance.md).
  */
-export async function writeLatest(db: Db, value: number): Promise<void> {
+export async function writeLatestAction(db: Db, value: number): Promise<void> {
   await upsertLatest(db, value);
 }
 

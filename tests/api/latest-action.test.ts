@@ -5,9 +5,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/settings";
 import { applyMigrations } from "../../src/database/migrate";
 import { type Database, type Db, openDatabase } from "../../src/database/open";
-import { LatestTracker } from "../../src/http/api/latest-action";
+import { LatestActionTracker } from "../../src/http/api/latest-action";
 import { createLogger } from "../../src/observability/log";
-import { readLatest } from "../../src/store/latest-action";
+import { readLatestAction } from "../../src/store/latest-action";
 import { freshDatabase } from "../support/postgres";
 
 let database: Database;
@@ -47,17 +47,17 @@ function counted(db: Db): { db: Db; statements: () => number } {
 
 test("a burst of values is stored as its last one, in at most two writes", async () => {
   const { db, statements } = counted(database.db);
-  const tracker = new LatestTracker(db, log);
+  const tracker = new LatestActionTracker(db, log);
   for (let i = 1; i <= 1_000; i++) tracker.record(i);
   await tracker.flush();
-  expect(await readLatest(database.db)).toBe(1_000);
+  expect(await readLatestAction(database.db)).toBe(1_000);
   expect(statements()).toBeGreaterThanOrEqual(1);
   expect(statements()).toBeLessThanOrEqual(2);
 });
 
 test("values arriving one by one are written at most once per interval", async () => {
   const { db, statements } = counted(database.db);
-  const tracker = new LatestTracker(db, log, 50);
+  const tracker = new LatestActionTracker(db, log, 50);
   const started = performance.now();
   for (let i = 1; i <= 40; i++) {
     tracker.record(10_000 + i);
@@ -65,7 +65,7 @@ test("values arriving one by one are written at most once per interval", async (
   }
   await tracker.flush();
   const elapsed = performance.now() - started;
-  expect(await readLatest(database.db)).toBe(10_040);
+  expect(await readLatestAction(database.db)).toBe(10_040);
   // One write at once, then at most one per 50 ms, then the flush's.
   expect(statements()).toBeGreaterThanOrEqual(1);
   expect(statements()).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 2);
@@ -73,7 +73,7 @@ test("values arriving one by one are written at most once per interval", async (
 });
 
 test("a reader gets the newest value without waiting out the interval", async () => {
-  const tracker = new LatestTracker(database.db, log, 60_000);
+  const tracker = new LatestActionTracker(database.db, log, 60_000);
   tracker.record(1);
   await tracker.flush();
   tracker.record(2);
@@ -89,12 +89,12 @@ test("a failed write does not stop the next value from being stored", async () =
   const flaky = intercepted(database.db, (execute) =>
     failing ? Promise.reject(new Error("database away")) : execute(),
   );
-  const tracker = new LatestTracker(flaky, log, 0);
+  const tracker = new LatestActionTracker(flaky, log, 0);
   tracker.record(777);
   await tracker.flush();
   expect(tracker.written()).not.toBe(777);
   failing = false;
   tracker.record(778);
   await tracker.flush();
-  expect(await readLatest(database.db)).toBe(778);
+  expect(await readLatestAction(database.db)).toBe(778);
 });

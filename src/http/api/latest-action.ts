@@ -7,7 +7,7 @@
 // it sent; the row stays the shared, durable truth.
 import type { Db } from "../../database/open";
 import type { Logger } from "../../observability/log";
-import { readLatest, writeLatest } from "../../store/latest-action";
+import { readLatestAction, writeLatestAction } from "../../store/latest-action";
 
 /**
  * Each UPDATE of the row costs PostgreSQL a statement and a commit whatever
@@ -21,7 +21,7 @@ import { readLatest, writeLatest } from "../../store/latest-action";
  */
 export const WRITE_INTERVAL_MS = 10;
 
-export class LatestTracker {
+export class LatestActionTracker {
   private pending: number | null = null;
   private flushing: Promise<void> | null = null;
   private lastWritten: number | null = null;
@@ -45,7 +45,7 @@ export class LatestTracker {
   /** The stored value, after any value already received has been written; -1 when none. */
   async current(): Promise<number> {
     await this.flush();
-    return (await readLatest(this.db)) ?? -1;
+    return (await readLatestAction(this.db)) ?? -1;
   }
 
   /** The last value this process wrote, for metrics; null before the first. */
@@ -74,7 +74,7 @@ export class LatestTracker {
         this.pending = null;
         this.lastWriteStarted = performance.now();
         try {
-          await writeLatest(this.db, value);
+          await writeLatestAction(this.db, value);
           this.lastWritten = value;
         } catch (err) {
           // Keep the value unless a newer one arrived; the next request retries.
@@ -104,7 +104,7 @@ export class LatestTracker {
 }
 
 /** The `latest` query value when it is an integer, else null (nothing is stored). */
-export function parseLatest(raw: string | null | undefined): number | null {
+export function parseLatestAction(raw: string | null | undefined): number | null {
   if (raw == null || !/^-?\d{1,18}$/.test(raw)) return null;
   const value = Number(raw);
   return Number.isSafeInteger(value) ? value : null;

@@ -9,7 +9,7 @@ import { fieldSchemas } from "../fields";
 import { apiError } from "../middleware/error-mapper";
 import { pathOf } from "../middleware/request-origin";
 import { simulatorAuthorizer } from "./credential";
-import { parseLatest } from "./latest-action";
+import { parseLatestAction } from "./latest-action";
 
 const DEFAULT_NO = 100;
 // A ceiling on `no` so one request cannot ask for the whole table.
@@ -100,7 +100,7 @@ export function apiGate(deps: AppDeps, prefix: string) {
     const simulator = authorized(request.headers.get("authorization"));
     const queryStart = url.indexOf("?");
     if (simulator && queryStart !== -1) {
-      const value = parseLatest(new URLSearchParams(url.slice(queryStart + 1)).get("latest"));
+      const value = parseLatestAction(new URLSearchParams(url.slice(queryStart + 1)).get("latest"));
       if (value !== null) deps.latest.record(value);
     }
     const needsAuth = route === "/msgs" || route.startsWith("/msgs/") || route.startsWith("/fllws/");

@@ -6,9 +6,9 @@ import { Gauge, type Registry } from "prom-client";
 import type { Database } from "../../database/open";
 import { liveRowEstimates, type TableSizes } from "../../database/table-sizes";
 import type { Logger } from "../../observability/log";
-import { readLatest } from "../../store/latest-action";
+import { readLatestAction } from "../../store/latest-action";
 import { moderationCounts } from "../../store/moderation";
-import type { LatestTracker } from "../api/latest-action";
+import type { LatestActionTracker } from "../api/latest-action";
 
 // How long a read of the row statistics is reused: the cache bounds what
 // anyone scraping /metrics in a loop costs the database.
@@ -19,7 +19,7 @@ type Registers = Registry[];
 /** Adds the database's gauges to `registry`. */
 export function registerDatabaseGauges(
   registry: Registry,
-  { database, latest, log }: { database: Database; latest: LatestTracker; log: Logger },
+  { database, latest, log }: { database: Database; latest: LatestActionTracker; log: Logger },
 ): void {
   const registers = [registry];
   databaseGauges(database, log, registers);
@@ -70,7 +70,7 @@ function databaseGauges(database: Database, log: Logger, registers: Registers): 
   });
 }
 
-function latestGauge(database: Database, latest: LatestTracker, registers: Registers): void {
+function latestGauge(database: Database, latest: LatestActionTracker, registers: Registers): void {
   new Gauge({
     name: "minitwit_latest_action_id",
     help: "The simulator's latest action id: the last one this replica stored, else the stored one; -1 when none.",
@@ -78,7 +78,7 @@ function latestGauge(database: Database, latest: LatestTracker, registers: Regis
     async collect() {
       // A primary-key read of a one-row table, and only until this replica
       // has stored a value itself.
-      const value = latest.written() ?? (await readLatest(database.db).catch(() => null)) ?? -1;
+      const value = latest.written() ?? (await readLatestAction(database.db).catch(() => null)) ?? -1;
       this.set(value);
     },
   });
