@@ -241,6 +241,43 @@ describe("the dead man's switch", () => {
   });
 });
 
+describe("the operators' documents match the configuration", () => {
+  test("docs/operations.md has a runbook row for every alert, and none for an alert that does not exist", () => {
+    const doc = readFileSync(join(root, "docs", "operations.md"), "utf8");
+    const start = doc.indexOf("\n## Alerts\n");
+    expect(start).toBeGreaterThan(-1);
+    const section = doc.slice(start + 1).split(/\n## /)[0] as string;
+    const rows = [...section.matchAll(/^\| `(\w+)` \((\w+)\) \|(.*)\|$/gm)].map((m) => ({
+      alert: m[1],
+      severity: m[2],
+      columns: (m[3] as string).split(/(?<!\\)\|/).filter((c) => c.trim() !== "").length,
+    }));
+    const alerts = rules.filter((r) => r.alert !== undefined);
+    expect(rows.map((r) => r.alert).sort()).toEqual(alerts.map((r) => r.alert as string).sort());
+    // Each row: what it means, the first look, the fix; the severity as in alerts.yml.
+    expect(rows.filter((r) => r.columns !== 3)).toEqual([]);
+    expect(rows.map((r) => [r.alert, r.severity])).toEqual(
+      rows.map((r) => [r.alert, alerts.find((a) => a.alert === r.alert)?.labels?.severity]),
+    );
+  });
+
+  test("ops/README.md names the ports Prometheus scrapes", () => {
+    const readme = readFileSync(join(root, "ops", "README.md"), "utf8").replace(/\s+/g, " ");
+    const config = Bun.YAML.parse(read("prometheus.yml")) as {
+      scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
+    };
+    const targets = config.scrape_configs.flatMap((j) => j.dns_sd_configs ?? []);
+    expect(targets.length).toBeGreaterThanOrEqual(4);
+    const named = targets.flatMap(({ names }) =>
+      names.map((name) => {
+        const written = new RegExp(`\`${name}\` \\((?:port )?(\\d+)`).exec(readme)?.[1];
+        return { name, port: written === undefined ? "not named" : Number(written) };
+      }),
+    );
+    expect(named).toEqual(targets.flatMap(({ names, port }) => names.map((name) => ({ name, port }))));
+  });
+});
+
 test("the alert e-mail's SMTP password is read from a file, never written in the config", () => {
   const global = (Bun.YAML.parse(read("alertmanager.yml")) as { global: Record<string, unknown> }).global;
   expect(global.smtp_auth_password_file).toBe("/run/secrets/alertmanager_smtp_password");
