@@ -93,7 +93,7 @@ function report(err: unknown, command: Command | undefined, verbose: boolean): n
  * was given, such as an age identity it could not parse.
  */
 function withoutSecrets(message: string): string {
-  return message.replace(/AGE-(SECRET-KEY|PLUGIN)-[0-9A-Z-]+/gi, "AGE-$1-…");
+  return message.replace(/AGE-(SECRET-KEY|PLUGIN)-[0-9A-Z-]{8,}/gi, "AGE-$1-…");
 }
 
 function parse(command: Command, args: string[]) {

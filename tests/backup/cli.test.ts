@@ -105,7 +105,7 @@ describe("bad invocations fail clearly", () => {
       /cannot reach the database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/db/,
     ],
     ["a malformed encryption key", ["backup"], "s3+db+badkey", 1, /BACKUP_ENCRYPTION_KEY must be 32 bytes/],
-    ["a malformed age identity", ["restore", "--latest"], "s3+db+badidentity", 1, /BACKUP_AGE_IDENTITY_FILE must hold/],
+    ["a malformed age identity", ["restore", "--latest"], "s3+db+badidentity", 1, /BACKUP_AGE_IDENTITY must hold/],
     [
       "the legacy key alone, which no longer encrypts",
       ["backup"],

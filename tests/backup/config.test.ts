@@ -148,7 +148,7 @@ describe("age keys", () => {
     [
       "a recipients file of comments only",
       { BACKUP_AGE_RECIPIENTS_FILE: file("empty-recipients", "# none\n") },
-      /BACKUP_AGE_RECIPIENTS must hold/,
+      /BACKUP_AGE_RECIPIENTS_FILE must hold/,
     ],
     [
       "an identity file holding a public key",
