@@ -38,7 +38,7 @@ export function errorMapper(log: Logger, isApi: (path: string) => boolean, rende
 
 function classify(code: string | number, error: unknown): { status: number; message: string } {
   if (error instanceof HttpError) return { status: error.status, message: error.message };
-  // A refusal from our own body parser (json-body.ts), wrapped by Elysia.
+  // A refusal from our own body parser (body-parsing.ts), wrapped by Elysia.
   if (error instanceof ParseError && error.cause instanceof HttpError) {
     return { status: error.cause.status, message: error.cause.message };
   }

@@ -1,8 +1,9 @@
 // The monitoring surface: what Prometheus and the orchestrators ask.
 // /metrics: the Prometheus exposition of this process, on its own port
 // (METRICS_PORT) that the proxy never routes to; Prometheus scrapes it on the
-// overlay network. The registry holds request metrics from observe.ts, the
-// business counters and the gauges computed at scrape time (src/observability/metrics.ts).
+// overlay network. The registry holds request metrics from middleware/observe.ts,
+// the business counters (src/observability/metrics.ts) and the gauges computed
+// from the database at scrape time (gauges.ts).
 // /healthz: the process answers HTTP (liveness; restart it when this fails).
 // /readyz: it can serve requests: the database answers and the schema is
 // current (readiness; send traffic elsewhere while this fails). A replica
