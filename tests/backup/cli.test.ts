@@ -188,15 +188,7 @@ test("backup --schedule starts from the newest stored backup, so a restart does 
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env, LOG_LEVEL: "silent", HOST: "127.0.0.1" },
   });
   try {
-    const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
-    let metrics = "";
-    for (let i = 0; i < 100 && !(metric(metrics, "minitwit_backup_last_success_timestamp_seconds") > 0); i++) {
-      await Bun.sleep(100);
-      metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then(
-        (r) => r.text(),
-        () => "",
-      );
-    }
+    const metrics = await scrapeOnceBackedUp(port, 100);
     expect(metric(metrics, "minitwit_backup_last_success_timestamp_seconds")).toBe(
       new Date(stored.createdAt).getTime() / 1000,
     );
@@ -221,15 +213,7 @@ test("backup --schedule backs up on its schedule, serves /metrics and stops clea
     stdout: "pipe",
     stderr: "pipe",
   });
-  const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
-  let metrics = "";
-  for (let i = 0; i < 200 && !(metric(metrics, "minitwit_backup_last_success_timestamp_seconds") > 0); i++) {
-    await Bun.sleep(100);
-    metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then(
-      (r) => r.text(),
-      () => "",
-    );
-  }
+  const metrics = await scrapeOnceBackedUp(port, 200);
   expect(metric(metrics, "minitwit_backup_last_success_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 60);
   expect(metric(metrics, "minitwit_backup_last_size_bytes")).toBeGreaterThan(0);
   expect(metric(metrics, "minitwit_backup_failures_total")).toBe(0);
@@ -245,3 +229,21 @@ test("backup --schedule backs up on its schedule, serves /metrics and stops clea
   expect(logs.some((l) => l.msg === "backup finished" && l.key?.startsWith(`${prefix}/`))).toBe(true);
   expect(logs.at(-1)?.msg).toBe("backup schedule stopped");
 }, 60_000);
+
+/** A metric's value in an exposition text; NaN when it is absent. */
+function metric(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+}
+
+/** The schedule's /metrics once it reports a last success, or its last answer after `tries` scrapes 100 ms apart. */
+async function scrapeOnceBackedUp(port: number, tries: number): Promise<string> {
+  let metrics = "";
+  for (let i = 0; i < tries && !(metric(metrics, "minitwit_backup_last_success_timestamp_seconds") > 0); i++) {
+    await Bun.sleep(100);
+    metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+      (r) => r.text(),
+      () => "",
+    );
+  }
+  return metrics;
+}
