@@ -223,6 +223,96 @@ describe("the dead man's switch", () => {
     expect(seconds(first.repeat_interval)).toBeLessThan(seconds(first.group_interval));
   });
 
+  test("Alertmanager delivers Watchdog to the heartbeat URL at once, and the other alerts elsewhere", async () => {
+    // The shipped configuration in the installed Alertmanager (Debian's
+    // 0.25), its heartbeat URL pointed at a sink here; the e-mail cannot
+    // leave this machine, so only its attempts are counted.
+    const binary = Bun.which("alertmanager") ?? Bun.which("prometheus-alertmanager");
+    if (binary === null) throw new Error("Alertmanager is not installed: .ci/run installs prometheus-alertmanager");
+    const received: { receiver: string; status: string; alerts: string[] }[] = [];
+    const sink = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (request) => {
+        const body = (await request.json()) as {
+          receiver: string;
+          status: string;
+          alerts: { labels: Record<string, string> }[];
+        };
+        received.push({
+          receiver: body.receiver,
+          status: body.status,
+          alerts: body.alerts.map((a) => a.labels.alertname as string),
+        });
+        return new Response("OK");
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), "minitwit-alertmanager-run-"));
+    const free = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+    const port = free.port;
+    free.stop(true);
+    const config = join(dir, "alertmanager.yml");
+    writeFileSync(
+      config,
+      readFileSync(amtoolConfig(), "utf8").replace(/url: \S+/, `url: http://127.0.0.1:${sink.port}/ping`),
+    );
+    const am = Bun.spawn(
+      [
+        binary,
+        `--config.file=${config}`,
+        `--storage.path=${dir}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--cluster.listen-address=",
+      ],
+      { stdout: "ignore", stderr: "pipe" },
+    );
+    const base = `http://127.0.0.1:${port}`;
+    const until = async (done: () => Promise<boolean> | boolean, ms: number) => {
+      for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(200)) if (await done()) return true;
+      return false;
+    };
+    try {
+      expect(
+        await until(
+          () =>
+            fetch(`${base}/-/ready`).then(
+              (r) => r.ok,
+              () => false,
+            ),
+          10_000,
+        ),
+      ).toBe(true);
+      const now = Date.now();
+      const alert = (labels: Record<string, string>) => ({
+        labels,
+        startsAt: new Date(now).toISOString(),
+        endsAt: new Date(now + 10 * 60_000).toISOString(),
+      });
+      const posted = await fetch(`${base}/api/v2/alerts`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify([
+          alert({ alertname: "Watchdog", severity: "none" }),
+          alert({ alertname: "PostgresDown", severity: "critical", job: "postgres", instance: "10.0.2.5:9187" }),
+        ]),
+      });
+      expect(posted.status).toBe(200);
+      // Watchdog's group_wait is 0 s; the critical route's is 10 s: wait past it.
+      expect(await until(() => received.length > 0, 5_000)).toBe(true);
+      const emailed = async () => {
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        return Number(/^alertmanager_notifications_total\{integration="email"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+      };
+      expect(await until(async () => (await emailed()) > 0, 15_000)).toBe(true);
+      expect(received).toEqual([{ receiver: "heartbeat", status: "firing", alerts: ["Watchdog"] }]);
+    } finally {
+      am.kill();
+      await am.exited;
+      sink.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("the heartbeat URL is a Swarm secret, read through url_file by an Alertmanager that supports it", () => {
     const heartbeat = am.receivers.find((r) => r.name === "heartbeat");
     expect(heartbeat).toEqual({
