@@ -78,13 +78,62 @@ function report(err: unknown, command: Command | undefined, verbose: boolean): n
     return 2;
   }
   const prefix = err instanceof ConfigError ? "minitwit: configuration: " : "minitwit: ";
-  console.error(`${prefix}${withoutSecrets((err as Error)?.message ?? String(err))}`);
+  console.error(`${prefix}${withoutSecrets(oneLine(err))}`);
   if (verbose) {
     for (let cause = (err as Error)?.cause; cause !== undefined; cause = (cause as Error)?.cause) {
       console.error(`  caused by: ${withoutSecrets((cause as Error)?.message ?? String(cause))}`);
     }
   }
   return 1;
+}
+
+/** What a PostgreSQL error (postgres.js's or PGlite's) carries: its message and SQLSTATE. */
+interface DatabaseFault {
+  readonly message: string;
+  readonly code: string;
+  readonly severity: string;
+  readonly hint?: string;
+}
+
+/**
+ * The error as one line that names its cause. A query the database refused
+ * reads as PostgreSQL's own words and SQLSTATE with the statement's first
+ * line, not as the driver's "Failed query: <the SQL>, params: …"; a missing
+ * privilege (42501) says so and what to do. Other causes stay for --verbose.
+ */
+function oneLine(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  let fault: DatabaseFault | undefined;
+  for (let e = err, depth = 0; e instanceof Object && depth < 8; e = (e as Error).cause, depth++) {
+    const { code, severity } = e as Partial<DatabaseFault>;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && typeof severity === "string") {
+      fault = e as DatabaseFault;
+      break;
+    }
+  }
+  if (fault === undefined) return message;
+  const query = (err as { query?: unknown }).query;
+  const statement =
+    typeof query === "string"
+      ? query
+          .trim()
+          .split("\n")[0]
+          ?.slice(0, 100)
+          .replace(/\s*\($/, "")
+      : undefined;
+  let line = message.startsWith("Failed query:")
+    ? `${fault.message}${statement ? ` (in: ${statement})` : ""}`
+    : message.includes(fault.message)
+      ? message
+      : `${message}: ${fault.message}`;
+  if (fault.hint && !line.includes(fault.hint)) line += `. ${fault.hint}`;
+  line += ` [SQLSTATE ${fault.code}]`;
+  if (fault.code === "42501") {
+    line +=
+      "; the database role MiniTwit connects as lacks a privilege: connect as the role that owns MiniTwit's tables " +
+      "(the one that created them), or make it their owner";
+  }
+  return line;
 }
 
 /**
