@@ -1,13 +1,16 @@
 // A backup is restorable with standard tools alone: taken while the API is
 // being written to, downloaded from S3, decrypted with Debian's `age` and
-// loaded with `gunzip -c … | psql --single-transaction` into a fresh
+// loaded with `gunzip -c … | psql -v ON_ERROR_STOP=1` into a fresh
 // database, it holds exactly what `minitwit restore` (from S3 and with
 // --file) restores, every row of every table, and the application can add
-// users and messages to it. `minitwit restore` refuses a modified file.
+// users and messages to it. The runbook's own createdb and psql commands
+// load it as MiniTwit's role, which then owns every table, and load nothing
+// of a script cut short. `minitwit restore` refuses a modified file.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { runBackup } from "../../src/backup/create";
 import { runRestore } from "../../src/backup/restore";
 import {
@@ -23,7 +26,7 @@ import {
   uniquePrefix,
 } from "../support/backup";
 import { runMinitwit } from "../support/cli";
-import { freshDatabase } from "../support/postgres";
+import { freshDatabase, PG_PASSWORD, sharedCluster } from "../support/postgres";
 import { startS3, type TestS3 } from "../support/s3";
 import { apiClient, startTestServer, type TestServer } from "../support/server";
 
@@ -90,7 +93,7 @@ describe.each([
     if (encrypted) sh(`age -d -i '${key.identityFile}' -o '${gzipped}' '${file}'`);
 
     const byPsql = await freshDatabase();
-    sh(`gunzip -c '${gzipped}' | psql -q -v ON_ERROR_STOP=1 --single-transaction '${byPsql}' >/dev/null`);
+    sh(`gunzip -c '${gzipped}' | psql -q -v ON_ERROR_STOP=1 '${byPsql}' >/dev/null`);
     const loaded = await contents(byPsql);
     expect(await rowCounts(byPsql, Object.keys(manifest.tables))).toEqual({ ...manifest.tables });
     expect(await orphans(byPsql)).toEqual({ messages_without_author: 0, follows_of_missing_users: 0 });
@@ -124,6 +127,109 @@ describe.each([
     expect(migrated.code).toBe(0);
     expect(migrated.stdout).not.toMatch(/applied 0\d{3}_/);
   }, 120_000);
+});
+
+describe("the runbook's manual restore (docs/operations.md, step 4)", () => {
+  const runbook = readFileSync(join(import.meta.dir, "..", "..", "docs", "operations.md"), "utf8");
+  const section = runbook.slice(runbook.indexOf("### Restoring with standard tools alone"));
+  /** The runbook's line that starts with `start`, in step 4's code block. */
+  const step = (start: string) => {
+    const line = section.split("\n").find((l) => l.startsWith(start));
+    if (line === undefined) throw new Error(`the runbook has no line starting with ${start}`);
+    return line;
+  };
+  let role: string;
+  let port: number;
+  let file: string;
+  let tables: Record<string, number>;
+
+  beforeAll(async () => {
+    port = (await sharedCluster()).port;
+    role = `mt_${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
+    const admin = client(await freshDatabase());
+    await admin.unsafe(`create role ${role} login password '${PG_PASSWORD}'`);
+    await admin.end();
+    file = join(mkdtempSync(join(dir, "manual-")), "minitwit.sql.gz");
+    const made = await runMinitwit(["backup", "--output", file], { DATABASE_URL: url, LOG_LEVEL: "silent" });
+    expect(made.code).toBe(0);
+    tables = JSON.parse(readFileSync(file.replace(/\.sql\.gz$/, ".manifest.json"), "utf8")).tables;
+  }, 60_000);
+
+  /**
+   * The runbook's command for the test cluster: its host is 127.0.0.1:PORT,
+   * its role `minitwit` is `role`, its database `database`, its file `gz`.
+   */
+  function adapt(line: string, database: string, gz: string): string {
+    const words = line.split(" ");
+    const out: string[] = [];
+    for (let i = 0; i < words.length; i++) {
+      const word = words[i] as string;
+      const next = words[i + 1];
+      if (word === "-h") {
+        out.push("-h", "127.0.0.1", "-p", String(port));
+        i++;
+      } else if ((word === "-U" || word === "-O") && next === "minitwit") {
+        out.push(word, role);
+        i++;
+      } else if (word === "minitwit.sql.gz") out.push(`'${gz}'`);
+      else if (word === "minitwit" && i === words.length - 1) out.push(database);
+      else out.push(word);
+    }
+    return out.join(" ");
+  }
+  /** createdb and the gunzip | psql pipeline as the runbook gives them; psql's exit status. */
+  function manualRestore(gz: string, extraPsqlFlag = ""): { database: string; psqlExit: number } {
+    const database = `manual_${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
+    const env = { ...process.env, PGPASSWORD: PG_PASSWORD };
+    const created = Bun.spawnSync(["sh", "-c", adapt(step("createdb "), database, gz)], { env, stderr: "pipe" });
+    expect({ createdb: created.exitCode, stderr: created.stderr.toString() }).toEqual({ createdb: 0, stderr: "" });
+    const load = adapt(step("gunzip -c minitwit.sql.gz | psql "), database, gz).replace(
+      " psql ",
+      ` psql -q ${extraPsqlFlag} `,
+    );
+    const loaded = Bun.spawnSync(["sh", "-c", `${load} >/dev/null`], { env, stderr: "pipe" });
+    return { database, psqlExit: loaded.exitCode };
+  }
+  const databaseUrl = (database: string, user: string) =>
+    `postgres://${user}:${PG_PASSWORD}@127.0.0.1:${port}/${database}`;
+
+  test("loads every row as MiniTwit's role, which owns every table, and migrate finds nothing to do", async () => {
+    const { database, psqlExit } = manualRestore(file);
+    expect(psqlExit).toBe(0);
+    const asRole = databaseUrl(database, role);
+    expect(await rowCounts(asRole, Object.keys(tables))).toEqual(tables);
+    const sql = client(asRole);
+    const owners = await sql`select distinct tableowner from pg_tables where schemaname = 'public'`;
+    await sql.end();
+    expect(owners.map((o) => o.tableowner)).toEqual([role]);
+    const migrated = await runMinitwit(["migrate"], { DATABASE_URL: asRole, LOG_LEVEL: "silent" });
+    expect(migrated).toMatchObject({ code: 0, stderr: "" });
+    expect(migrated.stdout).toStartWith("schema is current");
+  }, 60_000);
+
+  test("a script cut at 60 % at a line boundary loads nothing (with --single-transaction it would commit part)", async () => {
+    const script = gunzipSync(readFileSync(file)).toString();
+    const cut = script.slice(0, script.lastIndexOf("\n", Math.floor(script.length * 0.6)) + 1);
+    const cutFile = join(mkdtempSync(join(dir, "cut-")), "minitwit.sql.gz");
+    writeFileSync(cutFile, gzipSync(cut));
+    // The cut falls inside the messages: the tables before them are whole in what arrived.
+    expect(cut).toContain('COPY "messages"');
+    expect(cut).not.toContain("COMMIT;");
+
+    const { database } = manualRestore(cutFile);
+    const sql = client(databaseUrl(database, "postgres"));
+    const [loaded] = await sql`select count(*)::int as n from pg_tables where schemaname = 'public'`;
+    await sql.end();
+    expect(loaded?.n).toBe(0);
+
+    // The flag the runbook no longer gives: psql's own COMMIT keeps what arrived.
+    const withFlag = manualRestore(cutFile, "--single-transaction");
+    expect(withFlag.psqlExit).toBe(0);
+    const partial = await rowCounts(databaseUrl(withFlag.database, "postgres"), ["users", "messages"]);
+    expect(partial.users).toBe(tables.users);
+    expect(partial.messages).toBeGreaterThan(0);
+    expect(partial.messages).toBeLessThan(tables.messages as number);
+  }, 60_000);
 });
 
 describe("minitwit restore --file refuses a modified backup and leaves the target empty", () => {
