@@ -16,7 +16,12 @@ test("the worked example lists every replicated table in the publication, the ta
   expect(tables.length).toBeGreaterThanOrEqual(7);
   expect(/^publication minitwit_move: (.*)$/m.exec(section)?.[1]).toBe(tables.join(", "));
   const states = /^tables:\n((?: {2}\S+ +\S+\n)+)/m.exec(section)?.[1] ?? "";
-  expect(states.trim().split("\n").map((line) => line.trim().split(/ +/)[0])).toEqual(tables);
+  expect(
+    states
+      .trim()
+      .split("\n")
+      .map((line) => line.trim().split(/ +/)[0]),
+  ).toEqual(tables);
   const counts = /^row counts match: (.*)$/m.exec(section)?.[1] ?? "";
   expect(counts.split(", ").map((pair) => pair.split(" ")[0])).toEqual(tables);
 });
