@@ -167,7 +167,7 @@ describe("behind a trusted proxy", () => {
       method: "POST",
       redirect: "manual",
       headers: { "x-forwarded-proto": "https", "x-forwarded-for": "10.9.9.9" },
-      body: new URLSearchParams({ username: "secure", email: "s@x", password: "p", password2: "p" }),
+      body: new URLSearchParams({ username: "secure", email: "s@x", password: "secret", password2: "secret" }),
     });
     expect(register.status).toBe(302);
     expect(register.headers.getSetCookie().join()).toContain("Secure");
