@@ -8,6 +8,7 @@ import m0001 from "./migrations/0001_moderation_events.sql" with { type: "text" 
 import m0002 from "./migrations/0002_flagged_messages.sql" with { type: "text" };
 import m0003 from "./migrations/0003_sessions_and_signin_attempts.sql" with { type: "text" };
 import m0004 from "./migrations/0004_username_case_insensitive.sql" with { type: "text" };
+import m0005 from "./migrations/0005_username_folding.sql" with { type: "text" };
 import journal from "./migrations/meta/_journal.json";
 
 const embedded: Record<string, string> = {
@@ -16,6 +17,7 @@ const embedded: Record<string, string> = {
   "0002_flagged_messages": m0002,
   "0003_sessions_and_signin_attempts": m0003,
   "0004_username_case_insensitive": m0004,
+  "0005_username_folding": m0005,
 };
 
 export interface Migration {

@@ -24,10 +24,19 @@ export const users = pgTable(
     username: text("username").notNull().unique("users_username_key"),
     email: text("email").notNull(),
     pwHash: text("pw_hash").notNull(),
+    // The name as compared: NFKC and full Unicode case folding, computed by
+    // the database's fold_username() (migration 0005), which the sign-in
+    // throttle's key uses too. Generated, so every way a row arrives (sign-up,
+    // import, seed, restore) gets it.
+    usernameFolded: text("username_folded").notNull().generatedAlwaysAs(sql`fold_username("username")`),
+    // True for a name registered before migration 0005 that folds like an
+    // older user's name (`ΟΔΟΣ` beside `οδος`): it keeps working, is left out
+    // of the uniqueness below, and is listed by the view username_twins.
+    usernameTwin: boolean("username_twin").notNull().default(false),
   },
   (t) => [
-    // One account per name regardless of case: `Alice` cannot sit beside `alice`.
-    uniqueIndex("users_username_lower_key").on(sql`lower(${t.username})`),
+    // One account per folded name: `Alice`, `ΟΔΟΣ`/`οδος`, `ａｌｉｃｅ` cannot sit beside another.
+    uniqueIndex("users_username_folded_key").on(t.usernameFolded).where(sql`not ${t.usernameTwin}`),
   ],
 );
 

@@ -39,7 +39,7 @@ export async function signIn(
   const matches = user === null ? await verifyUnknownUser(password) : await verifyPassword(user.pwHash, password);
   if (user === null) return "Invalid username";
   if (!matches) return "Invalid password";
-  await throttle.succeeded(username, address);
+  await throttle.succeeded(username, address, user.usernameTwin);
   if (needsRehash(user.pwHash)) await updatePasswordHash(db, user.userId, await hashPassword(password));
   return user;
 }

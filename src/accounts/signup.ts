@@ -3,14 +3,13 @@
 // also fixed web routes (/public, /login, ...) are taken by the system: a
 // user called "metrics" could never see their own timeline.
 // A name must not pass for another one: it is stored NFC-normalised, is
-// unique regardless of case, and may not hold what a reader cannot see
-// (surrounding or repeated spaces, control, zero-width and bidi characters)
-// nor mix Latin letters with Cyrillic or Greek ones (`аlice` with a Cyrillic
-// `а`). Names wholly in one script stay allowed, as do inner single spaces
-// (the simulator registers `Roger Histand`).
+// unique as the database folds it (NFKC and full case folding), and may hold
+// neither what a reader cannot see nor letters of scripts that do not belong
+// together (usernames.ts).
 import type { Db } from "../database/open";
 import { createUser, usernameTaken } from "../store/users";
 import { hashPassword } from "./passwords/hashing";
+import { usernameProblem } from "./usernames";
 
 const TAKEN = "The username is already taken";
 
@@ -26,14 +25,6 @@ const RESERVED_USERNAMES = new Set([
   "healthz",
   "readyz",
 ]);
-
-// Control (Cc), format (Cf: zero-width U+200B..U+200D, U+2060, U+FEFF, the
-// bidi embeddings, overrides and isolates U+202A..U+202E, U+2066..U+2069, the
-// soft hyphen), lone surrogates, line and paragraph separators, and every
-// space but the plain one.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]|[^\S ]/u;
-const LATIN = /\p{Script=Latin}/u;
-const LOOK_ALIKE_SCRIPTS = /[\p{Script=Cyrillic}\p{Script=Greek}]/u;
 
 /**
  * The web form's shortest password, checked after the spec's checks so their
@@ -53,17 +44,6 @@ export interface SignUp {
   readonly minPasswordLength?: number;
 }
 
-/** Why a (non-empty) username cannot be registered, or null when it can. */
-function usernameProblem(username: string): string | null {
-  if (INVISIBLE.test(username)) return "The username cannot contain control, invisible or direction characters";
-  if (username.startsWith(" ") || username.endsWith(" ")) return "The username cannot begin or end with a space";
-  if (username.includes("  ")) return "The username cannot contain two spaces in a row";
-  if (LATIN.test(username) && LOOK_ALIKE_SCRIPTS.test(username)) {
-    return "The username cannot mix Latin letters with Cyrillic or Greek ones";
-  }
-  return null;
-}
-
 /** Creates the user; returns the spec's error text for the first failed check, or null. */
 export async function signUp(db: Db, form: SignUp): Promise<string | null> {
   const { email, password, password2 } = form;
@@ -74,7 +54,7 @@ export async function signUp(db: Db, form: SignUp): Promise<string | null> {
   if (email === "" || !email.includes("@")) return "You have to enter a valid email address";
   if (password === "") return "You have to enter a password";
   if (password2 !== undefined && password !== password2) return "The two passwords do not match";
-  if (RESERVED_USERNAMES.has(username.toLowerCase())) return TAKEN;
+  if (RESERVED_USERNAMES.has(username.normalize("NFKC").toLowerCase())) return TAKEN;
   // Checked before hashing so a repeated sign-up costs no argon2 work; the
   // unique indexes still decide races.
   if (await usernameTaken(db, username)) return TAKEN;

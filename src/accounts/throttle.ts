@@ -5,6 +5,10 @@
 // more, sign-in answers 429 until the lock passes. A lock lasts at most
 // LOCK_MS, so the rightful owner is never locked out long, and a success
 // clears the username's count and gives back its attempt to the address.
+// A username's key is its folded form, computed by the database's
+// fold_username(), the function that decides which names are taken: names
+// that fold alike are one account, and share one count.
+import { sql } from "drizzle-orm";
 import type { Db } from "../database/open";
 import { purgeExpiredAttempts, releaseAttempt, reserveAttempt } from "../store/signin-attempts";
 
@@ -54,12 +58,23 @@ export class SignInThrottle {
     return { delayMs: Math.min(MAX_DELAY_MS, Math.max(0, earlier - SLOW_AFTER + 1) * STEP_MS) };
   }
 
-  async succeeded(username: string, address: string): Promise<void> {
-    await releaseAttempt(this.db, userKey(username), addressKey(address));
+  /**
+   * After a success. A twin (a name registered before migration 0005 that
+   * folds like an older one, db/schema.ts) shares the older name's count, so
+   * its owner's own sign-in gives back only its own attempt: clearing the
+   * count would wipe the guesses at the other account.
+   */
+  async succeeded(username: string, address: string, twin = false): Promise<void> {
+    const user = userKey(username);
+    const where = addressKey(address);
+    await releaseAttempt(
+      this.db,
+      twin ? { cleared: [], released: [user, where] } : { cleared: [user], released: [where] },
+    );
   }
 }
 
-// One count per name however it is cased or composed, so that `Bob` and
-// `bob` cannot be guessed at separately.
-const userKey = (username: string) => `u:${username.normalize("NFC").toLowerCase()}`;
+// One count per folded name, so that `Bob` and `bob`, `οδος` and `ΟΔΟΣ`
+// cannot be guessed at separately.
+const userKey = (username: string) => sql`'u:' || fold_username(${username}::text)`;
 const addressKey = (address: string) => `a:${address}`;

@@ -57,7 +57,11 @@ function openPostgres(url: string, max: number, log: Logger): Database {
     // postgres.js waits before each reconnect, by default up to 20 s, and a
     // request that needs a connection waits with it. Keep that wait short.
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
-    onnotice: (notice) => log.debug({ notice: notice.message }, "postgres notice"),
+    // A migration's WARNING is for the operator (0005 lists usernames that fold alike); other notices are chatter.
+    onnotice: (notice) =>
+      notice.severity === "WARNING"
+        ? log.warn({ notice: notice.message, hint: notice.hint }, "postgres warning")
+        : log.debug({ notice: notice.message }, "postgres notice"),
     connection: { application_name: "minitwit", ...POSTGRES_SESSION_SETTINGS },
   });
   return {

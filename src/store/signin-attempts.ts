@@ -2,14 +2,17 @@
 // counts and parallel requests cannot all be judged before any of them is
 // counted. An attempt is reserved (counted) in one statement before its
 // password is checked; a success releases it.
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { signinAttempts } from "../../db/schema";
 import { purgeExpired } from "../database/expired-rows";
 import type { Db } from "../database/open";
 import { rows } from "../database/queries";
 
+/** A key, or an expression computing it in the database (a username's key folds the name there). */
+export type Key = string | SQL;
+
 export interface AttemptKey {
-  readonly key: string;
+  readonly key: Key;
   /** The count at which this key locks. */
   readonly lockAfter: number;
 }
@@ -78,11 +81,18 @@ export async function reserveAttempt(db: Db, keys: readonly AttemptKey[], t: Att
   }));
 }
 
-/** After a successful sign-in: forgets `cleared` (the username's count) and gives back the attempt on `released`. */
-export async function releaseAttempt(db: Db, cleared: string, released: string): Promise<void> {
-  await db.execute(sql`with cleared as (delete from signin_attempts where key = ${cleared})
+/**
+ * After a successful sign-in: forgets the counts of `cleared` (the username's)
+ * and gives back one attempt on each of `released`.
+ */
+export async function releaseAttempt(
+  db: Db,
+  keys: { readonly cleared: readonly Key[]; readonly released: readonly Key[] },
+): Promise<void> {
+  const list = (some: readonly Key[]) => (some.length === 0 ? sql`null` : sql.join([...some], sql`, `));
+  await db.execute(sql`with cleared as (delete from signin_attempts where key in (${list(keys.cleared)}))
     update signin_attempts set attempts = attempts - 1
-    where key = ${released} and attempts > 0 and attempts <= lock_after`);
+    where key in (${list(keys.released)}) and attempts > 0 and attempts <= lock_after`);
 }
 
 /** Deletes up to `limit` rows that no longer matter; returns how many. */

@@ -9,22 +9,33 @@ export interface User {
   readonly username: string;
   readonly email: string;
   readonly pwHash: string;
+  /** A name registered before migration 0005 that folds like an older one (db/schema.ts). */
+  readonly usernameTwin: boolean;
 }
 
 const byName = preparedPer((db) =>
   db
-    .select()
+    .select({
+      userId: users.userId,
+      username: users.username,
+      email: users.email,
+      pwHash: users.pwHash,
+      usernameTwin: users.usernameTwin,
+    })
     .from(users)
     .where(eq(users.username, sql.placeholder("username")))
     .prepare("user_by_name"),
 );
-// Through the unique index on lower(username) (migration 0004).
-const byNameIgnoringCase = preparedPer((db) =>
+// Through the unique index on the folded name (migration 0005), whose rows are
+// those that are not twins: every folded name has exactly one such holder.
+const byFoldedName = preparedPer((db) =>
   db
     .select({ userId: users.userId })
     .from(users)
-    .where(sql`lower(${users.username}) = lower(${sql.placeholder("username")})`)
-    .prepare("user_by_name_ignoring_case"),
+    .where(
+      sql`${users.usernameFolded} = fold_username(${sql.placeholder("username")}::text) and not ${users.usernameTwin}`,
+    )
+    .prepare("user_by_folded_name"),
 );
 
 /** The user with exactly this name (names are stored NFC-normalised, so the name asked for is too). */
@@ -33,9 +44,9 @@ export async function userByName(db: Db, username: string): Promise<User | null>
   return user ?? null;
 }
 
-/** Whether a user's name equals this one ignoring case (what makes a name taken). */
+/** Whether a user's name folds like this one (NFKC and full case folding: what makes a name taken). */
 export async function usernameTaken(db: Db, username: string): Promise<boolean> {
-  const [found] = await byNameIgnoringCase(db).execute({ username });
+  const [found] = await byFoldedName(db).execute({ username });
   return found !== undefined;
 }
 
