@@ -15,6 +15,7 @@ import { redactUrl } from "../config/postgres-url";
 import type { Config } from "../config/settings";
 import type { Logger } from "../observability/log";
 import { lockDataDir } from "./data-dir-lock";
+import { keepOwnerOnly, secureDataDir } from "./data-dir-permissions";
 import { holdsDatabase, STAMP_SHIPPED_MIGRATIONS, unpackInitialisedDataDir } from "./pglite-datadir";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -31,7 +32,7 @@ export interface Database {
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.databaseUrl !== null) return openPostgres(config.databaseUrl, config.dbPoolMax, log);
-  return openPglite(config.dataDir);
+  return openPglite(config.dataDir, log);
 }
 
 /**
@@ -78,13 +79,16 @@ function openPostgres(url: string, max: number, log: Logger): Database {
 }
 
 /**
- * PGlite in DATA_DIR/pglite, for this process alone: the directory is locked
- * first (see data-dir-lock.ts), and released only once PGlite has closed.
+ * PGlite in DATA_DIR/pglite, for this process alone and its user only: the
+ * directory is made the owner's (data-dir-permissions.ts) and locked (see
+ * data-dir-lock.ts), and released only once PGlite has closed.
  */
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, log: Logger): Promise<Database> {
+  secureDataDir(dataDir, log);
   const lock = lockDataDir(dataDir);
   try {
     const client = await createPglite(join(dataDir, "pglite"));
+    keepOwnerOnly(dataDir);
     const { drizzle: drizzlePglite } = await import("drizzle-orm/pglite");
     return {
       db: drizzlePglite(client, { schema }) as unknown as Db,
@@ -94,6 +98,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       close: async () => {
         try {
           await client.close();
+          keepOwnerOnly(dataDir);
         } finally {
           lock.release();
         }
