@@ -19,7 +19,7 @@ import { createGzip } from "node:zlib";
 import { embeddedMigrations } from "../../db/migrations";
 import { databaseName } from "../config/postgres-url";
 import type { Config } from "../config/settings";
-import { connectAdmin } from "../database/admin";
+import { connectCurrent } from "../database/follow";
 import { VERSION } from "../version";
 import { AGE_SCHEME, encryptWithAge } from "./age";
 import { backupName, keyDatabaseName, type Manifest, manifestKeyFor, pruneBackups } from "./catalog";
@@ -114,7 +114,8 @@ interface Naming {
 /** Reads the snapshot, streams it into `sink`, and returns the manifest describing what was stored. */
 async function takeSnapshot(config: Config, url: string, naming: Naming, sink: Sink): Promise<Manifest> {
   const recipients = recipientsFor(config);
-  const sql = await connectAdmin(url, "minitwit-backup", "cannot reach the database");
+  // The database in use now: a move's retired source is never backed up (follow.ts).
+  const sql = await connectCurrent(url, "minitwit-backup");
   let failed = true;
   try {
     const conn = await sql.reserve();

@@ -9,6 +9,7 @@ const DEFAULT_TIMEOUT_MS = 300_000;
 const OPTIONS = {
   from: { type: "string" },
   to: { type: "string" },
+  owner: { type: "string" },
   "publisher-url": { type: "string" },
   force: { type: "boolean" },
   wait: { type: "boolean" },
@@ -63,20 +64,23 @@ Options:
     start: step(
       "start",
       stepUsage(
-        "start --from SOURCE --to TARGET [--publisher-url URL] [--force] [--wait] [--timeout S]",
-        "Checks both sides, migrates the target, creates the publication, the slot and the\nsubscription; the initial copy starts. Re-running continues where the last run stopped.",
-        `  --publisher-url URL   the source as the target's server reaches it (default: --from)
+        "start --from SOURCE --to TARGET [--owner ROLE] [--publisher-url URL] [--force] [--wait] [--timeout S]",
+        "Checks both sides, migrates the target and gives its tables to MiniTwit's role, creates the\npublication, the slot and the subscription; the initial copy starts. Re-running continues\nwhere the last run stopped.",
+        `  --owner ROLE          the role MiniTwit connects as, which must own the tables on the target
+                        (default: the owner of the source's tables); it must exist on the target
+  --publisher-url URL   the source as the target's server reaches it (default: --from)
   --force               empty the target's tables if they hold rows
   --wait                return once every table is copied
   --timeout S           bound on the wait (default 300; or 90s, 5m, 2h)`,
       ),
-      ["publisher-url", "force", "wait", "timeout"],
+      ["owner", "publisher-url", "force", "wait", "timeout"],
       async (ctx, source, target) => {
         const { startMove } = await import("../replicate/start");
         await startMove(source, target as Sql, {
           publisherUrl:
             ctx.options["publisher-url"] === undefined ? ends(ctx).from : url(ctx, "publisher-url", null, ""),
           force: ctx.options.force === true,
+          owner: ctx.options.owner?.trim() || null,
           waitMs: ctx.options.wait === true ? (ctx.options.timeout ?? DEFAULT_TIMEOUT_MS) : null,
           progress: ctx.out,
         });
@@ -114,8 +118,12 @@ Options:
         });
         if (done.alreadyComplete) ctx.out(`the cutover had completed at ${done.completedAt.toISOString()}`);
         ctx.out(
+          `replicas whose DATABASE_URL lists the target after the source have moved to it; point the others at ` +
+            `${withoutPassword(ends(ctx).to)}, as the role that owns the tables (its password in DATABASE_PASSWORD)`,
+        );
+        ctx.out(
           `write-unavailable window: ${done.windowMs} ms (source read-only from ${done.fencedAt.toISOString()}, ` +
-            `target alone from ${done.completedAt.toISOString()}); point MiniTwit at ${withoutPassword(ends(ctx).to)}`,
+            `target alone from ${done.completedAt.toISOString()})`,
         );
       },
     ),

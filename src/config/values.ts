@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../errors";
 import { type Cidr, parseCidr } from "./cidr";
-import { postgresUrlProblem, redactUrl } from "./postgres-url";
+import { postgresUrlProblem, redactUrl, serverUrls, withPassword } from "./postgres-url";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -100,7 +100,9 @@ export function logLevel(value: string | undefined, name: string): LogLevel {
 export function postgresUrl(value: string | undefined, name: string): string {
   const problem = postgresUrlProblem(value ?? "");
   if (problem !== null) throw new ConfigError(`${name} ${problem}`);
-  return new URL(value ?? "").toString();
+  // A URL of several servers is kept as written: the URL class reads only one.
+  const servers = serverUrls(value as string);
+  return servers.length > 1 ? (value as string) : new URL(value as string).toString();
 }
 
 export function optionalPostgresUrl(value: string | null, name: string): string | null {
@@ -121,13 +123,12 @@ export function databaseUrlWithPassword(
   }
   const url = postgresUrl(value, name);
   if (password === null) return url;
-  const withPassword = new URL(url);
-  if (withPassword.username === "") throw new ConfigError(`${name} must name a user when DATABASE_PASSWORD is set`);
-  if (withPassword.password !== "") {
+  const first = new URL(serverUrls(url)[0] as string);
+  if (first.username === "") throw new ConfigError(`${name} must name a user when DATABASE_PASSWORD is set`);
+  if (first.password !== "") {
     throw new ConfigError(`${name} has a password and DATABASE_PASSWORD is set; set only one`);
   }
-  withPassword.password = encodeURIComponent(password);
-  return withPassword.toString();
+  return withPassword(url, password);
 }
 
 export function httpUrl(value: string | undefined, name: string): string | null {

@@ -11,11 +11,12 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "../../db/schema";
-import { redactUrl } from "../config/postgres-url";
+import { redactUrl, serverUrls } from "../config/postgres-url";
 import type { Config } from "../config/settings";
 import type { Logger } from "../observability/log";
 import { lockDataDir } from "./data-dir-lock";
 import { keepOwnerOnly, secureDataDir } from "./data-dir-permissions";
+import { followingClient } from "./follow";
 import { holdsDatabase, STAMP_SHIPPED_MIGRATIONS, unpackInitialisedDataDir } from "./pglite-datadir";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -27,6 +28,8 @@ export interface Database {
   readonly location: string;
   /** Pool figures for metrics; PGlite is one connection. */
   poolStats(): { size: number; idle: number };
+  /** Why the database cannot serve MiniTwit now, for readiness (a move retired it); null when it can. */
+  problem(): string | null;
   close(): Promise<void>;
 }
 
@@ -48,33 +51,35 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
  */
 export const POSTGRES_SESSION_SETTINGS = { plan_cache_mode: "force_generic_plan" } as const;
 
-function openPostgres(url: string, max: number, log: Logger): Database {
-  const client = postgres(url, {
-    max,
-    idle_timeout: 60,
-    // Bounded waits when the database is away: requests fail fast with 503
-    // instead of piling up, and the pool reconnects by itself afterwards.
-    connect_timeout: 2,
-    // postgres.js waits before each reconnect, by default up to 20 s, and a
-    // request that needs a connection waits with it. Keep that wait short.
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
-    // A migration's WARNING is for the operator (0005 lists usernames that fold alike); other notices are chatter.
-    onnotice: (notice) =>
-      notice.severity === "WARNING"
-        ? log.warn({ notice: notice.message, hint: notice.hint }, "postgres warning")
-        : log.debug({ notice: notice.message }, "postgres notice"),
-    connection: { application_name: "minitwit", ...POSTGRES_SESSION_SETTINGS },
-  });
+async function openPostgres(url: string, max: number, log: Logger): Promise<Database> {
+  const connect = (server: string) =>
+    preparedByDefault(
+      postgres(server, {
+        max,
+        idle_timeout: 60,
+        // Bounded waits when the database is away: requests fail fast with 503
+        // instead of piling up, and the pool reconnects by itself afterwards.
+        connect_timeout: 2,
+        // postgres.js waits before each reconnect, by default up to 20 s, and a
+        // request that needs a connection waits with it. Keep that wait short.
+        backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
+        // A migration's WARNING is for the operator (0005 lists usernames that fold alike); other notices are chatter.
+        onnotice: (notice) =>
+          notice.severity === "WARNING"
+            ? log.warn({ notice: notice.message, hint: notice.hint }, "postgres warning")
+            : log.debug({ notice: notice.message }, "postgres notice"),
+        connection: { application_name: "minitwit", ...POSTGRES_SESSION_SETTINGS },
+      }),
+    );
+  // One client per server of the URL in turn: the replica follows a move (follow.ts).
+  const following = await followingClient(serverUrls(url), connect, redactUrl, log);
   return {
-    db: drizzlePostgres(preparedByDefault(client), { schema }) as unknown as Db,
+    db: drizzlePostgres(following.sql, { schema }) as unknown as Db,
     driver: "postgres",
     location: redactUrl(url),
-    poolStats: () => {
-      // postgres.js keeps its connection queues private; read them defensively.
-      const state = (client as unknown as { options: { max: number } }).options;
-      return { size: state.max, idle: 0 };
-    },
-    close: () => client.end({ timeout: 5 }),
+    poolStats: () => ({ size: max, idle: 0 }),
+    problem: following.problem,
+    close: following.close,
   };
 }
 
@@ -94,6 +99,7 @@ async function openPglite(dataDir: string, log: Logger): Promise<Database> {
       db: drizzlePglite(client, { schema }) as unknown as Db,
       driver: "pglite",
       location: join(dataDir, "pglite"),
+      problem: () => null,
       poolStats: () => ({ size: 1, idle: 1 }),
       close: async () => {
         try {

@@ -6,15 +6,16 @@ import { getTableName, is } from "drizzle-orm";
 import { PgTable } from "drizzle-orm/pg-core";
 import type postgres from "postgres";
 import * as schema from "../../db/schema";
-import { connectAdmin } from "../database/admin";
+import { connectAdmin, runOn } from "../database/admin";
+import { FENCE, type FenceInfo, readFence } from "../database/fence";
+
+export { FENCE, type FenceInfo };
 
 export type Sql = postgres.Sql;
 
 /** The publication on the source and the subscription on the target. */
 export const PUBLICATION = "minitwit_move";
 export const SUBSCRIPTION = "minitwit_move";
-/** The trigger function (and triggers) that make the source refuse writes. */
-export const FENCE = "minitwit_move_read_only";
 
 /**
  * Every table of the schema; new tables join the move without code changes.
@@ -99,29 +100,9 @@ export async function tableStates(target: Sql, subscriptionOid: number): Promise
   return new Map(found.map((r) => [r.name, STATES[r.state] ?? "unknown"]));
 }
 
-export interface FenceInfo {
-  /** When the source started refusing writes (source clock). */
-  readonly fencedAt: Date;
-  /** When a cutover finished, if one did. */
-  readonly completedAt: Date | null;
-}
-
-/** The fence on the source, read back from its trigger function's comment; null when writes are allowed. */
-export async function fenceOnSource(source: Sql): Promise<FenceInfo | null> {
-  const [row] = await source<{ note: string | null }[]>`
-    select obj_description(p.oid, 'pg_proc') as note
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where n.nspname = current_schema() and p.proname = ${FENCE}`;
-  if (!row) return null;
-  try {
-    const note = JSON.parse(row.note ?? "{}") as { fencedAt?: string; completedAt?: string };
-    return {
-      fencedAt: new Date(note.fencedAt ?? Number.NaN),
-      completedAt: note.completedAt ? new Date(note.completedAt) : null,
-    };
-  } catch {
-    return { fencedAt: new Date(Number.NaN), completedAt: null };
-  }
+/** The fence on the source; null when writes are allowed. */
+export function fenceOnSource(source: Sql): Promise<FenceInfo | null> {
+  return readFence(runOn(source));
 }
 
 /**

@@ -17,6 +17,7 @@
 // resumed cutover still reports the whole write-unavailable window.
 import type postgres from "postgres";
 import { quoteIdent, quoteLiteral } from "../database/admin";
+import { FENCE_MESSAGE } from "../database/fence";
 import { FENCE, type FenceInfo, fenceOnSource, replicatedTables, type Sql } from "./catalog";
 
 // Writers queue behind a waiting lock request, so waiting long for one
@@ -40,7 +41,7 @@ export async function fenceSource(source: Sql): Promise<FenceInfo> {
         `lock table ${tables.map(quoteIdent).join(", ")} in share row exclusive mode`,
         `create or replace function ${FENCE}() returns trigger language plpgsql as $fence$
          begin
-           raise exception 'MiniTwit is moving to a new database: this one no longer accepts writes'
+           raise exception '${FENCE_MESSAGE}: this one no longer accepts writes'
              using errcode = 'read_only_sql_transaction';
          end $fence$`,
         ...tables.flatMap((table) => [

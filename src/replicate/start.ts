@@ -36,6 +36,8 @@ export interface StartOptions {
   readonly publisherUrl: string;
   /** Empty the target's tables first when they hold rows. */
   readonly force: boolean;
+  /** The role that is to own the target's tables (MiniTwit's); null: the owner of the source's. */
+  readonly owner: string | null;
   /** Wait until every table finished its initial copy, at most this long; null: return at once. */
   readonly waitMs: number | null;
   readonly progress: (line: string) => void;
@@ -51,6 +53,9 @@ export async function startMove(source: Sql, target: Sql, options: StartOptions)
 
   const { applied, version } = await applyMigrations(drizzle(target, { schema }) as unknown as Db);
   progress(applied.length > 0 ? `target migrated to ${version}` : `target schema is current (${version})`);
+  const owner = options.owner ?? (await tablesOwner(source));
+  await giveTablesTo(target, owner);
+  progress(`the target's tables belong to ${owner}, the role MiniTwit connects as`);
 
   const tables = replicatedTables();
   const existing = await subscriptionOnTarget(target);
@@ -145,4 +150,33 @@ async function waitForInitialCopy(target: Sql, oid: number, tables: string[], wa
     },
     250,
   );
+}
+
+/** The role that owns MiniTwit's tables on the source: the role MiniTwit connects as. */
+async function tablesOwner(source: Sql): Promise<string> {
+  const [row] = await source<{ owner: string }[]>`
+    select tableowner as owner from pg_tables where schemaname = current_schema() and tablename = 'users'`;
+  if (row === undefined) throw new Error("the source has no users table: is it a MiniTwit database?");
+  return row.owner;
+}
+
+/**
+ * Every table of the schema (and with them their sequences) owned by
+ * `owner`. The migrations ran as the role of --to, usually a superuser, whose
+ * tables MiniTwit's own role could not use; the subscription still applies
+ * changes as the superuser. Safe to re-run.
+ */
+async function giveTablesTo(target: Sql, owner: string): Promise<void> {
+  const [role] = await target<
+    { found: boolean }[]
+  >`select exists (select 1 from pg_roles where rolname = ${owner}) as found`;
+  if (!role?.found) {
+    throw new Error(
+      `the role ${owner} does not exist on the target's server: create it there first ` +
+        `(createuser --pwprompt ${owner}, with the password MiniTwit uses), or name another with --owner`,
+    );
+  }
+  const tables = await target<{ name: string }[]>`
+    select tablename as name from pg_tables where schemaname = current_schema() and tableowner <> ${owner}`;
+  for (const { name } of tables) await target`alter table ${target(name)} owner to ${target(owner)}`;
 }

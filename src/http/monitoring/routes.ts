@@ -5,8 +5,8 @@
 // the business counters (src/observability/metrics.ts) and the gauges computed
 // from the database at scrape time (gauges.ts).
 // /healthz: the process answers HTTP (liveness; restart it when this fails).
-// /readyz: it can serve requests: the database answers and the schema is
-// current (readiness; send traffic elsewhere while this fails). A replica
+// /readyz: it can serve requests: the database answers, no move retired it
+// and the schema is current (readiness; send traffic elsewhere while this fails). A replica
 // started with --no-migrate stays unready until `minitwit migrate` has run.
 // The probes stay on both app ports, where the container health check and
 // the deploy script ask them.
@@ -58,6 +58,9 @@ export function probeRoutes(deps: AppDeps) {
         if (deps.drain.draining) return new Response("not ready: draining\n", { status: 503, headers: TEXT });
         const reason = await notReadyReason(async () => {
           await ping(db);
+          // A database a move retired still answers, read-only: the proxy must stop sending traffic here.
+          const problem = deps.database.problem();
+          if (problem !== null) return problem;
           const pending = await pendingMigrations(db);
           return pending.length === 0 ? null : `pending migrations: ${pending.join(", ")}`;
         });
