@@ -9,10 +9,10 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { initdbDataDir } from "../../tools/generate-pglite-datadir";
 import { embeddedMigrations } from "../../db/migrations";
 import { migrationHash } from "../../src/database/migrate";
 import { unpackInitialisedDataDir } from "../../src/database/pglite-datadir";
+import { initdbDataDir } from "../../tools/generate-pglite-datadir";
 import { runMinitwit } from "../support/cli";
 
 const scratch = mkdtempSync(join(tmpdir(), "minitwit-first-start-"));
