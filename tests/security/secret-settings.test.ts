@@ -10,10 +10,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
+import postgres from "postgres";
 import { ageKey } from "../support/backup";
 import { runMinitwit } from "../support/cli";
 import { freePort, freshDatabase, PG_PASSWORD } from "../support/postgres";
 import { startS3, type TestS3 } from "../support/s3";
+import { spawnServe } from "../support/serve-process";
+import { apiClient } from "../support/server";
+import { webClient } from "../support/web-client";
 
 const dir = mkdtempSync(join(tmpdir(), "minitwit-secret-settings-"));
 const file = (name: string, text: string) => {
@@ -454,3 +458,58 @@ describe("a secret setting's wrong value never appears in a command's output", (
     expect(failures).toEqual([]);
   }, 180_000);
 });
+
+test("a running server's log lines, at trace level, hold none of the secrets it was given or sent", async () => {
+  const secrets = {
+    password: secretValue("dbpw"),
+    session: secretValue("session"),
+    simulatorPassword: secretValue("sim"),
+    wrongToken: secretValue("wrongtoken"),
+    userPassword: secretValue("userpw"),
+  };
+  const token = Buffer.from(`simulator:${secrets.simulatorPassword}`).toString("base64");
+  // A role of its own whose password is secret-looking, owning the database.
+  const url = new URL(await freshDatabase());
+  const role = `srv_${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
+  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create role ${role} login password '${secrets.password}'`);
+  await admin.unsafe(`alter database ${url.pathname.slice(1)} owner to ${role}`);
+  await admin.end();
+  url.username = role;
+  url.password = "";
+  const [port, apiPort] = [await freePort(), await freePort()];
+  const server = spawnServe({
+    DATABASE_URL: url.toString(),
+    DATABASE_PASSWORD_FILE: file("db-password", `${secrets.password}\n`),
+    SESSION_SECRET: secrets.session,
+    SIMULATOR_TOKEN_FILE: file("simulator-token", token),
+    NODE_ENV: "production",
+    LOG_LEVEL: "trace",
+    PORT: String(port),
+    API_PORT: String(apiPort),
+    DRAIN_DELAY_MS: "0",
+  });
+  try {
+    await server.ready(`http://127.0.0.1:${port}`);
+    const api = apiClient(`http://127.0.0.1:${apiPort}`, `Basic ${token}`);
+    expect(
+      (await api.post("/register?latest=1", { username: "u1", email: "u1@x.org", pwd: secrets.userPassword })).status,
+    ).toBe(204);
+    const stranger = apiClient(`http://127.0.0.1:${apiPort}`, `Basic ${secrets.wrongToken}`);
+    expect((await stranger.get("/msgs")).status).toBe(403);
+    const web = webClient(`http://127.0.0.1:${port}`);
+    await web.register("webuser", secrets.userPassword);
+    expect((await web.login("webuser", secrets.userPassword)).status).toBe(200);
+    const cookies = [...web.jar.values()];
+    expect(cookies.length).toBeGreaterThan(0);
+    expect(await server.stop()).toBe(0);
+    const output = server.lines.join("\n") + (await server.stderr);
+    expect(output).toContain('"msg":"minitwit is listening"');
+    const found = [...Object.entries(secrets), ["token", token], ...cookies.map((c, i) => [`cookie ${i}`, c])].filter(
+      ([, value]) => output.includes(value as string),
+    );
+    expect(found).toEqual([]);
+  } finally {
+    server.proc.kill();
+  }
+}, 60_000);
