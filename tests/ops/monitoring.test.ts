@@ -216,7 +216,7 @@ describe("the dead man's switch", () => {
   });
 
   test("the heartbeat route repeats about every minute and lets nothing through to other routes", () => {
-    const first = am.route.routes[0];
+    const first = am.route.routes[0] as NonNullable<(typeof am.route.routes)[number]>;
     expect(first).toMatchObject({ matchers: ['alertname="Watchdog"'], receiver: "heartbeat" });
     expect(first.continue ?? false).toBe(false);
     const seconds = (d: unknown) => {
