@@ -216,7 +216,9 @@ describe("the runbook's manual restore (docs/operations.md, step 4)", () => {
     expect(cut).toContain('COPY "messages"');
     expect(cut).not.toContain("COMMIT;");
 
-    const { database } = manualRestore(cutFile);
+    const { database, psqlExit } = manualRestore(cutFile);
+    // psql reached the end of its input without an error: its exit status does not tell.
+    expect(psqlExit).toBe(0);
     const sql = client(databaseUrl(database, "postgres"));
     const [loaded] = await sql`select count(*)::int as n from pg_tables where schemaname = 'public'`;
     await sql.end();
