@@ -124,7 +124,8 @@ export const sessions = pgTable(
 );
 
 // Sign-in attempts per username (`u:` keys) and per client address (`a:`
-// keys), shared by all replicas. Times are unix milliseconds; a row stops
+// keys), and sign-ups per client address (`s:` keys, the sign-up quota),
+// shared by all replicas. Times are unix milliseconds; a row stops
 // mattering at `expires_at` (its window's end, or its lock's if later).
 export const signinAttempts = pgTable(
   "signin_attempts",

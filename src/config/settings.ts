@@ -97,6 +97,8 @@ export interface SecuritySettings {
   /** Per-client requests per second for unauthenticated API calls and forms; 0 turns it off. */
   readonly rateLimitPerSecond: number;
   readonly rateLimitBurst: number;
+  /** Sign-ups per client address and hour, shared by the replicas; the simulator is exempt; 0 turns it off. */
+  readonly signupLimitPerHour: number;
   /** Seconds a connection may sit idle (slow clients) before it is closed. */
   readonly idleTimeoutS: number;
   readonly production: boolean;
@@ -225,6 +227,7 @@ function securitySettings(env: Env): SecuritySettings {
     maxPasswordLength: int("MAX_PASSWORD_LENGTH", 1024, 8, 100_000),
     rateLimitPerSecond: int("RATE_LIMIT_PER_SECOND", 20, 0, 1_000_000),
     rateLimitBurst: int("RATE_LIMIT_BURST", 400, 1, 10_000_000),
+    signupLimitPerHour: int("SIGNUP_LIMIT_PER_HOUR", 30, 0, 1_000_000),
     idleTimeoutS: int("IDLE_TIMEOUT_S", 30, 1, 255),
     production: env.NODE_ENV === "production",
     allowDefaultSimulatorToken: env.ALLOW_DEFAULT_SIMULATOR_TOKEN === "1",

@@ -1,7 +1,8 @@
 // Sign-in attempts, counted in PostgreSQL so that every replica sees the same
 // counts and parallel requests cannot all be judged before any of them is
 // counted. An attempt is reserved (counted) in one statement before its
-// password is checked; a success releases it.
+// password is checked; a success releases it. The sign-up quota counts
+// sign-ups per address the same way (src/accounts/signup-quota.ts).
 import { type SQL, sql } from "drizzle-orm";
 import { signinAttempts } from "../../db/schema";
 import { purgeExpired } from "../database/expired-rows";
@@ -83,7 +84,8 @@ export async function reserveAttempt(db: Db, keys: readonly AttemptKey[], t: Att
 
 /**
  * After a successful sign-in: forgets the counts of `cleared` (the username's)
- * and gives back one attempt on each of `released`.
+ * and gives back one attempt on each of `released`. An attempt given back
+ * does not count towards a lock: a key it had locked is unlocked.
  */
 export async function releaseAttempt(
   db: Db,
@@ -91,7 +93,8 @@ export async function releaseAttempt(
 ): Promise<void> {
   const list = (some: readonly Key[]) => (some.length === 0 ? sql`null` : sql.join([...some], sql`, `));
   await db.execute(sql`with cleared as (delete from signin_attempts where key in (${list(keys.cleared)}))
-    update signin_attempts set attempts = attempts - 1
+    update signin_attempts
+    set attempts = attempts - 1, locked_until = case when attempts - 1 < lock_after then 0 else locked_until end
     where key in (${list(keys.released)}) and attempts > 0 and attempts <= lock_after`);
 }
 

@@ -10,6 +10,7 @@ import { apiError } from "../middleware/error-mapper";
 import { pathOf } from "../middleware/request-origin";
 import { simulatorAuthorizer } from "./credential";
 import { parseLatestAction } from "./latest-action";
+import { signUpDoor } from "./signup-door";
 
 const DEFAULT_NO = 100;
 // A ceiling on `no` so one request cannot ask for the whole table.
@@ -21,6 +22,7 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
   const { db } = deps.database;
   const field = fieldSchemas(deps.config.security);
   const gate = apiGate(deps, prefix);
+  const door = signUpDoor(deps);
 
   return (
     new Elysia({ name: `simulator-api${prefix}`, prefix })
@@ -32,10 +34,14 @@ export function simulatorApi(deps: AppDeps, prefix: "" | "/api" = "") {
       .get("/latest", async () => ({ latest: await deps.latest.current() }))
       .post(
         "/register",
-        async ({ body, set }) => {
+        async ({ body, set, request, server }) => {
+          const counted = await door.admit(request, server, set.headers);
           const { username = "", email = "", pwd = "" } = body;
           const error = await signUp(db, { username, email, password: pwd });
-          if (error !== null) return apiError(400, error);
+          if (error !== null) {
+            await door.giveBack(counted);
+            return apiError(400, error);
+          }
           deps.metrics.registrations.inc();
           set.status = 204;
         },

@@ -5,6 +5,7 @@ import { LoginPage, RegisterPage } from "../../../views/forms";
 import { signIn } from "../../accounts/signin";
 import { signUp, WEB_MIN_PASSWORD_LENGTH } from "../../accounts/signup";
 import { SignInThrottle } from "../../accounts/throttle";
+import { signUpDoor } from "../api/signup-door";
 import type { AppDeps } from "../deps";
 import { fieldSchemas } from "../fields";
 import { clientAddress, isHttps } from "../middleware/request-origin";
@@ -13,6 +14,7 @@ import { htmlResponses, type WebContext } from "./context";
 export function authPages(deps: AppDeps, web: WebContext) {
   const { db } = deps.database;
   const throttle = new SignInThrottle(db);
+  const door = signUpDoor(deps);
   const trusted = deps.config.trustedProxies;
   const field = fieldSchemas(deps.config.security);
   const loginForm = t.Object({ username: t.Optional(field.username), password: t.Optional(field.password) });
@@ -55,12 +57,16 @@ export function authPages(deps: AppDeps, web: WebContext) {
     })
     .post(
       "/register",
-      async ({ cookie, body, request, server, redirect, html }) => {
+      async ({ cookie, body, request, server, set, redirect, html }) => {
         if ((await web.viewer(cookie)) !== null) return redirect("/", 302);
+        const counted = await door.admit(request, server, set.headers);
         const { username = "", email = "", password = "", password2 = "" } = body;
         const minPasswordLength = WEB_MIN_PASSWORD_LENGTH;
         const error = await signUp(db, { username, email, password, password2, minPasswordLength });
-        if (error !== null) return html(RegisterPage({ ...frame([]), error, username, email }));
+        if (error !== null) {
+          await door.giveBack(counted);
+          return html(RegisterPage({ ...frame([]), error, username, email }));
+        }
         deps.metrics.registrations.inc();
         web.flash(cookie, "You were successfully registered and can login now", isHttps(server, request, trusted));
         return redirect("/login", 302);
