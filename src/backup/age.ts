@@ -62,9 +62,10 @@ async function openAge(source: AsyncIterable<Uint8Array>, identities: readonly s
   for (const identity of identities) {
     try {
       decrypter.addIdentity(identity);
-    } catch (err) {
-      // Never quote an identity: it is a secret, even when malformed.
-      throw new Error("BACKUP_AGE_IDENTITY_FILE holds something that is not an age identity", { cause: err });
+    } catch {
+      // Never quote an identity, nor keep the library's error as the cause:
+      // it quotes the identity whole, and a cause can reach a log line.
+      throw new Error("BACKUP_AGE_IDENTITY_FILE holds something that is not an age identity");
     }
   }
   try {

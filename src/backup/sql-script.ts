@@ -76,7 +76,8 @@ function preamble(parts: ScriptParts, header: string): string {
   const schema = parts.migrations.flatMap((m) => [`-- migration ${m.tag}`, ...migrationStatements(m).map(statement)]);
   return [
     "-- MiniTwit backup: a plain SQL script. Load it into an empty database with",
-    "--   psql -v ON_ERROR_STOP=1 --single-transaction -f FILE",
+    "--   psql -v ON_ERROR_STOP=1 -f FILE",
+    "-- (its own BEGIN and COMMIT load all or nothing; --single-transaction would commit a cut script's part)",
     `${HEADER_PREFIX}${header}`,
     "SET client_encoding = 'UTF8';",
     "SET standard_conforming_strings = on;",
