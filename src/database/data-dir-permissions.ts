@@ -1,13 +1,16 @@
-// The embedded database's directory is for MiniTwit's user alone. PGlite
-// writes its files with the process's umask (0644 in a 0755 directory under
-// the usual 022), so any local user could read the argon2id hashes from the
-// WAL. DATA_DIR is made 0700 and everything in it is created 0600 (0700 for
-// directories) through the umask; a directory made by an earlier release is
-// tightened at start, once, with a log line saying so. PGlite's file system
-// layer applies a umask of its own (022) and sets some modes explicitly
-// (PostgreSQL's relation-cache init file comes out 0644), so the directory
-// is swept again once PGlite has started and once it has closed; in
-// between, DATA_DIR's 0700 keeps everyone else out of all of it.
+// The embedded database's directory is for MiniTwit's user alone. PGlite's
+// files were 0644 in a 0755 directory, so any local user could read the
+// argon2id hashes from the WAL. DATA_DIR is created 0700, and a directory
+// made by an earlier release is tightened at start, once, with a log line
+// saying so. PGlite's file layer applies a umask of its own (022), so the
+// files PostgreSQL opens with its own mode are 0600 already, but the few it
+// writes through fopen() (the relation-cache init files) come out 0644, and
+// so would whatever an operator copies in: the directory is swept (group and
+// other bits removed) once PGlite has started and once it has closed; in
+// between, DATA_DIR's 0700 keeps everyone else out of all of it. The
+// process's umask is left alone: it is inherited by every child process,
+// and a test process that runs the embedded database beside a PostgreSQL
+// started as another user would lock that one out of its own files.
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../observability/log";
@@ -15,15 +18,8 @@ import type { Logger } from "../observability/log";
 /** Group and other bits: what is refused to anyone but the owner. */
 const NOT_OWNER = 0o077;
 
-/**
- * Creates DATA_DIR 0700 (or tightens it and everything under it), and sets
- * the process's umask so that the files PGlite writes afterwards are the
- * owner's only. The umask holds for the whole process: an embedded
- * installation keeps every file it writes (the session secret, backups
- * written with --output) to its user.
- */
+/** Creates DATA_DIR 0700, or tightens it and everything under it with a warning when others may use it. */
 export function secureDataDir(dir: string, log: Logger): void {
-  process.umask(NOT_OWNER);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if ((lstatSync(dir).mode & NOT_OWNER) === 0) return;
   const before = lstatSync(dir).mode & 0o777;

@@ -1,13 +1,14 @@
 // Issue 31, attack 14: the embedded database's files were 0644 in a 0755
 // directory, so any local user could read the argon2id hashes from the WAL.
-// DATA_DIR is now created 0700 with its files 0600 (through the umask), and a
-// directory made before is tightened at start, with a log line. Each run is
-// a real `minitwit migrate` started under the usual umask of 022.
+// DATA_DIR is now created 0700 with its files 0600, and a directory made
+// before is tightened at start, with a log line. Each run is a real
+// `minitwit migrate` started under the usual umask of 022.
 import { afterAll, expect, test } from "bun:test";
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAIN } from "../support/cli";
+import { startTestServer } from "../support/server";
 
 const scratch = mkdtempSync(join(tmpdir(), "minitwit-perms-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -71,4 +72,17 @@ test("a DATA_DIR readable by others is tightened at start, with a log line", asy
 
   // Once tight, a start says nothing more.
   expect(await migrate(dataDir)).not.toContain("DATA_DIR was readable");
+}, 120_000);
+
+test("a running server's DATA_DIR is 0700, and the process's umask, which children inherit, is left alone", async () => {
+  const umask = process.umask(0o022);
+  process.umask(umask);
+  const server = await startTestServer("pglite");
+  try {
+    expect(lstatSync(server.config.dataDir).mode & 0o777).toBe(0o700);
+    const now = process.umask(umask);
+    expect(now).toBe(umask);
+  } finally {
+    await server.stop();
+  }
 }, 120_000);
