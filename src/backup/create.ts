@@ -19,12 +19,12 @@ import { createGzip } from "node:zlib";
 import { embeddedMigrations } from "../../db/migrations";
 import { databaseName } from "../config/postgres-url";
 import type { Config } from "../config/settings";
-import { connectCurrent } from "../database/follow";
+import { UsageError } from "../errors";
 import { VERSION } from "../version";
 import { AGE_SCHEME, encryptWithAge } from "./age";
 import { backupName, keyDatabaseName, type Manifest, manifestKeyFor, pruneBackups } from "./catalog";
 import { Checksum, type Sum } from "./checksum";
-import { readSchemaVersion, sequenceColumns, tableSources } from "./snapshot";
+import { openSnapshot, readSchemaVersion, sequenceColumns, tableSources } from "./snapshot";
 import { encodeSqlScript, SCRIPT_FORMAT_VERSION } from "./sql-script";
 import type { BackupTarget } from "./target";
 import { fileTarget, stdoutTarget } from "./targets/file";
@@ -49,7 +49,8 @@ export interface BackupResult {
 }
 
 /** A backup to S3: the payload, then its manifest, then retention. */
-export function runBackup(config: Config, options: BackupOptions = {}): Promise<BackupResult> {
+export async function runBackup(config: Config, options: BackupOptions = {}): Promise<BackupResult> {
+  requirePostgres(config, "backup to S3");
   const target = requireS3(config);
   return backUp(config, { target, name: (n) => `${target.prefix}/${n}`, manifest: true }, options);
 }
@@ -64,12 +65,27 @@ export async function writeBackupFile(
   output: string,
   options: Pick<BackupOptions, "now"> = {},
 ): Promise<BackupResult> {
+  if (output !== "-") checkOutputName(output, encryptsWithAge(config));
   const to: Destination =
     output === "-"
       ? { target: stdoutTarget(), name: (n) => n, manifest: false }
       : { target: fileTarget(dirname(output)), name: () => basename(output), manifest: true };
   const result = await backUp(config, to, options);
   return { ...result, key: output, location: output === "-" ? "stdout" : output };
+}
+
+/** A file is named for what it holds: `.sql.gz.age` when encrypted, `.sql.gz` or any other name when not. */
+function checkOutputName(output: string, encrypted: boolean): void {
+  if (encrypted && !output.endsWith(".age")) {
+    throw new UsageError(
+      `--output ${output}: the backup is encrypted with age (BACKUP_AGE_RECIPIENTS is set); name the file ` +
+        `${output.replace(/(\.sql\.gz)?$/, ".sql.gz.age")} so that no one takes it for a plain gzipped script`,
+      "backup",
+    );
+  }
+  if (!encrypted && output.endsWith(".age")) {
+    throw new UsageError(`--output ${output}: the backup is not encrypted (BACKUP_AGE_RECIPIENTS is unset)`, "backup");
+  }
 }
 
 interface Destination {
@@ -82,7 +98,6 @@ interface Destination {
 
 /** The one backup pipeline: snapshot, payload, manifest, then retention. */
 async function backUp(config: Config, to: Destination, options: BackupOptions): Promise<BackupResult> {
-  const url = requirePostgres(config, "backup");
   const now = options.now ?? (() => new Date());
   const started = performance.now();
   const createdAt = now();
@@ -90,7 +105,7 @@ async function backUp(config: Config, to: Destination, options: BackupOptions): 
   const encrypted = encryptsWithAge(config);
   const key = to.name(backupName(database, createdAt, encrypted));
   const type = encrypted ? "application/octet-stream" : "application/gzip";
-  const manifest = await takeSnapshot(config, url, { key, database, createdAt }, async (payload) => {
+  const manifest = await takeSnapshot(config, { key, database, createdAt }, async (payload) => {
     const checksum = new Checksum();
     await to.target.put(key, checksum.tap(payload), type);
     return checksum.sum();
@@ -112,14 +127,11 @@ interface Naming {
 }
 
 /** Reads the snapshot, streams it into `sink`, and returns the manifest describing what was stored. */
-async function takeSnapshot(config: Config, url: string, naming: Naming, sink: Sink): Promise<Manifest> {
+async function takeSnapshot(config: Config, naming: Naming, sink: Sink): Promise<Manifest> {
   const recipients = recipientsFor(config);
-  // The database in use now: a move's retired source is never backed up (follow.ts).
-  const sql = await connectCurrent(url, "minitwit-backup");
+  const { conn, finish } = await openSnapshot(config);
   let failed = true;
   try {
-    const conn = await sql.reserve();
-    await conn.unsafe("begin isolation level repeatable read, read only, deferrable");
     const schemaVersion = await readSchemaVersion(conn);
     const tables = await tableSources(conn);
     const script = {
@@ -135,8 +147,6 @@ async function takeSnapshot(config: Config, url: string, naming: Naming, sink: S
       recipients,
       sink,
     );
-    await conn.unsafe("commit");
-    conn.release();
     failed = false;
     return {
       format: "minitwit-backup",
@@ -153,9 +163,7 @@ async function takeSnapshot(config: Config, url: string, naming: Naming, sink: S
       ...(recipients.length > 0 ? { ageRecipients: recipients } : {}),
     };
   } finally {
-    // After a failure the connection may be mid-COPY: drop it (the server
-    // rolls the read-only transaction back) instead of waiting on it.
-    await sql.end({ timeout: failed ? 0 : 5 });
+    await finish(failed);
   }
 }
 
@@ -222,9 +230,9 @@ export function migrationsUpTo(version: string) {
   return migrations.slice(0, index + 1);
 }
 
-/** The database's name as backup keys hold it. */
+/** The database's name as backup keys hold it; the embedded database is "minitwit". */
 export function databaseOf(config: Config): string {
-  return keyDatabaseName(databaseName(requirePostgres(config, "backup")));
+  return keyDatabaseName(config.databaseUrl === null ? "minitwit" : databaseName(config.databaseUrl));
 }
 
 /** The Postgres URL; backups and restores do not work on the embedded database. */
@@ -232,7 +240,8 @@ export function requirePostgres(config: Config, command: string): string {
   if (config.databaseUrl !== null) return config.databaseUrl;
   throw new Error(
     `${command} needs PostgreSQL: set DATABASE_URL or --database-url. The embedded database (DATA_DIR) ` +
-      "cannot be backed up or restored with this command; stop minitwit and copy DATA_DIR instead",
+      "is backed up with `minitwit backup --output FILE` while minitwit is stopped, and restored into " +
+      "PostgreSQL with `minitwit restore --file FILE` (docs/operations.md, moving off the embedded database)",
   );
 }
 

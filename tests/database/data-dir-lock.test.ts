@@ -165,6 +165,7 @@ describe("operator commands beside a running embedded server", () => {
     [["migrate"], "in use"],
     [["seed", "--users", "2", "--messages", "0"], "in use"],
     [["import", "--from", "LEGACY"], "in use"],
+    [["backup", "--output", "/tmp/minitwit-never-written.sql.gz"], "in use"],
     [["backup"], "needs PostgreSQL"],
     [["restore", "--latest"], "needs PostgreSQL"],
   ])(
@@ -182,7 +183,7 @@ describe("operator commands beside a running embedded server", () => {
         expect(result.stderr).toContain(IN_USE_HINT);
       } else {
         expect(result.stderr).toContain(`${args[0]} needs PostgreSQL`);
-        expect(result.stderr).toContain("stop minitwit and copy DATA_DIR instead");
+        expect(result.stderr).toContain("is backed up with `minitwit backup --output FILE` while minitwit is stopped");
       }
     },
     60_000,
