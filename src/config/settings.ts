@@ -129,7 +129,13 @@ const PARSERS: { readonly [S in Section]: (env: Env, pick: Pick, flags: Flags) =
     host: pick("host", "HOST")[0] ?? "0.0.0.0",
   }),
   database: (env, pick, flags): DatabaseSettings => ({
-    databaseUrl: databaseUrlWithPassword(pick("database-url", "DATABASE_URL"), secret(env, "DATABASE_PASSWORD")),
+    // DATABASE_URL_FILE: the address in one place (a Swarm config) for the app, the backup service and migrations.
+    databaseUrl: databaseUrlWithPassword(
+      typeof flags["database-url"] === "string"
+        ? pick("database-url", "DATABASE_URL")
+        : [secret(env, "DATABASE_URL") ?? undefined, secretName(env, "DATABASE_URL")],
+      secret(env, "DATABASE_PASSWORD"),
+    ),
     dataDir: resolve(pick("data-dir", "DATA_DIR")[0] ?? "./data"),
     dbPoolMax: integer(nonEmpty(env.DATABASE_POOL_MAX), "DATABASE_POOL_MAX", 10, 1, 1000),
     migrate: flags["no-migrate"] !== true,

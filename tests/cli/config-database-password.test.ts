@@ -21,6 +21,29 @@ const secretFile = (text: string) => {
   return path;
 };
 
+describe("DATABASE_URL_FILE", () => {
+  test("reads the address from a file, as a Swarm config gives it, with the password from its own secret", () => {
+    const config = loadConfig({
+      DATABASE_URL_FILE: secretFile("postgres://minitwit@postgres:5432,postgres-new:5432/minitwit\n"),
+      DATABASE_PASSWORD_FILE: secretFile(`${PASSWORD}\n`),
+    });
+    const encoded = encodeURIComponent(PASSWORD);
+    expect(config.databaseUrl).toBe(`postgres://minitwit:${encoded}@postgres:5432,postgres-new:5432/minitwit`);
+  });
+
+  test.each([
+    [{ DATABASE_URL: "postgres://a@db/x", DATABASE_URL_FILE: "/f" }, "DATABASE_URL and DATABASE_URL_FILE are both set"],
+    [{ DATABASE_URL_FILE: "/no/such/file" }, "DATABASE_URL_FILE: cannot read /no/such/file"],
+  ])("refuses %j", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test("a file that holds no PostgreSQL URL is named in the message, its password hidden", () => {
+    const env = { DATABASE_URL_FILE: secretFile("mysql://root:hunter2@db/x") };
+    expect(() => loadConfig(env)).toThrow('DATABASE_URL_FILE must be a postgres:// URL, got "mysql://root:***@db/x"');
+  });
+});
+
 describe("DATABASE_PASSWORD_FILE", () => {
   test("puts the file's password into DATABASE_URL, percent-encoded", () => {
     const config = loadConfig({
