@@ -9,6 +9,7 @@
 // written out, since in MiniTwit it is Elysia's schema. So the ratio of this
 // server to the bare yardstick is what the duties cost, and the rest of
 // MiniTwit's gap is the framework's.
+
 import { loadConfig } from "../src/config/settings";
 import type { Database } from "../src/database/open";
 import { apiGate } from "../src/http/api/routes";
@@ -17,6 +18,7 @@ import { guard } from "../src/http/middleware/guard";
 import { identify, REQUEST_ID_HEADER, requestRecorder } from "../src/http/middleware/observe";
 import { type Peer, pathOf } from "../src/http/middleware/request-origin";
 import { routeMatcher } from "../src/http/middleware/route-template";
+import { METRICS_PATH, PROBE_PATHS } from "../src/http/monitoring/routes";
 import { createLogger } from "../src/observability/log";
 
 type Handler = (request: Request, body: Record<string, unknown> | null) => Promise<Response>;
@@ -43,7 +45,7 @@ export function withDuties(handle: Handler, sql: unknown): (request: Request, se
   const { metrics } = deps;
   const gate = guard(deps, true);
   const simulatorGate = apiGate(deps, "");
-  const record = requestRecorder(deps);
+  const record = requestRecorder(deps, [...PROBE_PATHS, METRICS_PATH]);
   const matchRoute = routeMatcher(ROUTES);
   const invalid = (key: string) => Response.json({ status: 400, error_msg: `Invalid ${key}` }, { status: 400 });
 

@@ -1,14 +1,14 @@
 // The `latest` value, measured without HTTP in the way: every simulated
 // request stores its action id and posts a message, as a tweet does, either
 // by awaiting an UPDATE of the single `latest` row before answering (the
-// obvious design) or through LatestActionTracker (src/http/api/latest-action.ts: record and answer
+// obvious design) or through LatestActionTracker (src/http/latest-action.ts: record and answer
 // at once, one UPDATE in flight, values that arrive meanwhile collapse into
 // the next). Run with 16 concurrent requests and with one at a time (the
 // simulator's pace).
 import { loadConfig } from "../src/config/settings";
 import { applyMigrations } from "../src/database/migrate";
 import { openDatabase } from "../src/database/open";
-import { LatestActionTracker } from "../src/http/api/latest-action";
+import { LatestActionTracker } from "../src/http/latest-action";
 import { createLogger } from "../src/observability/log";
 import { writeLatestAction } from "../src/store/latest-action";
 import { postMessageByUsername } from "../src/store/messages";

@@ -65,7 +65,9 @@ function stacked(layers: readonly Layer[]) {
   const use = (layer: Layer, plugin: () => unknown) => {
     if (layers.includes(layer)) app = app.use(plugin() as Elysia) as unknown as Elysia;
   };
-  use("door", () => frontDoor(d, { isApi: (path) => !PROBE_PATHS.includes(path), closeWhileDraining: true }));
+  use("door", () =>
+    frontDoor(d, { isApi: (path) => !PROBE_PATHS.includes(path), closeWhileDraining: true, quietRoutes: PROBE_PATHS }),
+  );
   use("body", () => bodyParsing(d.config.security.maxBodyBytes));
   use("probes", () => probeRoutes(d));
   const noPage = () => "";

@@ -7,7 +7,7 @@ import type { AppDeps } from "./deps";
 import { bodyParsing } from "./middleware/body-parsing";
 import { errorMapper } from "./middleware/error-mapper";
 import { frontDoor } from "./middleware/front-door";
-import { metricsRoute, PROBE_PATHS, probeRoutes } from "./monitoring/routes";
+import { METRICS_PATH, metricsRoute, PROBE_PATHS, probeRoutes } from "./monitoring/routes";
 import { assets, STYLESHEET_PATH } from "./web/assets";
 import { webContext } from "./web/context";
 import { sessionSecret } from "./web/cookies";
@@ -18,6 +18,9 @@ export interface Apps {
   readonly api: Elysia;
   readonly metrics: Elysia;
 }
+
+/** The monitors' probes and scrapes: every few seconds from each, so their successes are logged at debug. */
+const QUIET_ROUTES = [...PROBE_PATHS, METRICS_PATH];
 
 /** Per port, which paths are the simulator API's: they get JSON errors and the API's guard. */
 const API_PATHS = {
@@ -36,7 +39,7 @@ export function createApp(deps: AppDeps): Apps {
   // headers, request record), the body parser and the one error mapper.
   const port = (name: keyof typeof API_PATHS, closeWhileDraining: boolean) =>
     new Elysia({ name: `${name}-port` })
-      .use(frontDoor(deps, { isApi: API_PATHS[name], closeWhileDraining, events }))
+      .use(frontDoor(deps, { isApi: API_PATHS[name], closeWhileDraining, events, quietRoutes: QUIET_ROUTES }))
       .use(bodyParsing(deps.config.security.maxBodyBytes))
       .use(errorMapper(deps.log, API_PATHS[name], pages.errorPage));
   const web = port("web", true)

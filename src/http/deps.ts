@@ -3,7 +3,7 @@ import type { Config } from "../config/settings";
 import type { Database } from "../database/open";
 import type { Logger } from "../observability/log";
 import { createMetrics, type Metrics } from "../observability/metrics";
-import { LatestActionTracker } from "./api/latest-action";
+import { LatestActionTracker } from "./latest-action";
 import { Drain } from "./middleware/drain";
 import { registerDatabaseGauges } from "./monitoring/gauges";
 

@@ -65,6 +65,23 @@ export function violations(files: ReadonlyMap<string, string>): string[] {
   return broken;
 }
 
+/** Inside src/http/: the surfaces never import each other, and the middleware imports none of them. */
+const SURFACES = ["src/http/web/", "src/http/api/", "src/http/monitoring/"];
+
+export function surfaceViolations(files: ReadonlyMap<string, string>): string[] {
+  const broken: string[] = [];
+  for (const [file, text] of files) {
+    const own = SURFACES.find((s) => file.startsWith(s));
+    if (own === undefined && !file.startsWith("src/http/middleware/")) continue;
+    for (const target of importsOf(file, text)) {
+      const other = SURFACES.find((s) => target.startsWith(s));
+      if (other !== undefined && other !== own)
+        broken.push(`${file} -> ${target} (${own ?? "src/http/middleware/"} imports ${other})`);
+    }
+  }
+  return broken;
+}
+
 function sources(): Map<string, string> {
   const files = new Map<string, string>();
   for (const dir of ["src", "db", "views"]) {
@@ -77,6 +94,19 @@ function sources(): Map<string, string> {
 
 test("no layer of src/ imports a layer above it, and the surfaces and operations do not import each other", () => {
   expect(violations(sources())).toEqual([]);
+});
+
+test("the HTTP surfaces (web, api, monitoring) import neither each other nor are imported by the middleware", () => {
+  expect(surfaceViolations(sources())).toEqual([]);
+  const planted = new Map([
+    ["src/http/web/auth-pages.ts", 'import { x } from "../api/routes";'],
+    ["src/http/middleware/guard.ts", 'import { y } from "../web/cookies";'],
+    ["src/http/api/routes.ts", 'import { z } from "../middleware/guard";'],
+  ]);
+  expect(surfaceViolations(planted)).toEqual([
+    "src/http/web/auth-pages.ts -> src/http/api/routes (src/http/web/ imports src/http/api/)",
+    "src/http/middleware/guard.ts -> src/http/web/cookies (src/http/middleware/ imports src/http/web/)",
+  ]);
 });
 
 test("the check catches an upward import, a sideways one and a dynamic one", () => {

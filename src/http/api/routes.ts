@@ -6,11 +6,11 @@ import { followByName, followingNames, unfollowByName } from "../../store/follow
 import { postMessageByUsername, publicTimeline, type TimelineMessage, timelineByUsername } from "../../store/messages";
 import { type AppDeps, unixNow } from "../deps";
 import { fieldSchemas } from "../fields";
+import { parseLatestAction } from "../latest-action";
 import { apiError } from "../middleware/error-mapper";
 import { pathOf } from "../middleware/request-origin";
-import { simulatorAuthorizer } from "./credential";
-import { parseLatestAction } from "./latest-action";
-import { signUpDoor } from "./signup-door";
+import { signUpDoor } from "../signup-door";
+import { simulatorAuthorizer } from "../simulator-credential";
 
 const DEFAULT_NO = 100;
 // A ceiling on `no` so one request cannot ask for the whole table.

@@ -18,6 +18,8 @@ export interface DoorOptions {
   /** Whether responses close their connection while the replica drains. */
   readonly closeWhileDraining: boolean;
   readonly events?: GuardEvents;
+  /** Routes whose successes are logged at debug: the monitors' probes and scrapes. */
+  readonly quietRoutes: readonly string[];
 }
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -25,7 +27,7 @@ type Handler = (request: Request) => Response | Promise<Response>;
 export function frontDoor(deps: AppDeps, options: DoorOptions) {
   const { isApi } = options;
   const gate = guard(deps, options.closeWhileDraining, options.events);
-  const record = requestRecorder(deps);
+  const record = requestRecorder(deps, options.quietRoutes);
   // Known once the app listens: its route table and its server (for the peer address).
   let server: Peer | null = null;
   let matchRoute: RouteMatcher = () => UNMATCHED;

@@ -7,8 +7,8 @@
 // Elysia build its context before routing, on every request
 // (docs/performance.md, "Layers").
 import { inRanges } from "../../config/cidr";
-import { simulatorAuthorizer } from "../api/credential";
 import type { AppDeps } from "../deps";
+import { simulatorAuthorizer } from "../simulator-credential";
 import { isJsonContentType } from "./body-parsing";
 import { apiError } from "./error-mapper";
 import { RateLimiter } from "./rate-limit";

@@ -4,7 +4,6 @@
 // and its one access line.
 import { accessLog } from "../../observability/log";
 import type { AppDeps } from "../deps";
-import { PROBE_PATHS } from "../monitoring/routes";
 import { clientAddress, type Peer } from "./request-origin";
 import { methodLabel } from "./route-template";
 
@@ -13,10 +12,6 @@ export const REQUEST_ID_HEADER = "x-request-id";
 // Letters, digits and the punctuation tracing systems use; nothing that could
 // break a log line or a header.
 const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}$/;
-
-// Probes and scrapes arrive every few seconds from every monitor; their
-// successes are logged at debug so they do not drown the access log.
-const QUIET_ROUTES = new Set([...PROBE_PATHS, "/metrics"]);
 
 const ids = new WeakMap<Request, string>();
 
@@ -48,13 +43,19 @@ export interface Answered {
 }
 
 /** Records an answered request in the metrics and the access log. */
-export function requestRecorder(deps: AppDeps): (answered: Answered) => void {
+/**
+ * Counts and logs each answered request. Successes on `quietRoutes` (the
+ * probes and scrapes that arrive every few seconds from every monitor) are
+ * logged at debug, so they do not drown the access log.
+ */
+export function requestRecorder(deps: AppDeps, quietRoutes: readonly string[]): (answered: Answered) => void {
+  const quiet = new Set(quietRoutes);
   const { metrics, log, config } = deps;
   const access = accessLog(log);
   return ({ request, id, path, route, status, seconds, server }) => {
     const method = methodLabel(request.method);
     metrics.observeRequest(method, route, status, seconds);
-    const level = QUIET_ROUTES.has(route) && status < 400 ? "debug" : "info";
+    const level = quiet.has(route) && status < 400 ? "debug" : "info";
     if (!log.isLevelEnabled(level)) return;
     access(level, {
       reqId: id,

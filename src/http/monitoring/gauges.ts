@@ -8,7 +8,7 @@ import { liveRowEstimates, type TableSizes } from "../../database/table-sizes";
 import type { Logger } from "../../observability/log";
 import { readLatestAction } from "../../store/latest-action";
 import { moderationCounts } from "../../store/moderation";
-import type { LatestActionTracker } from "../api/latest-action";
+import type { LatestActionTracker } from "../latest-action";
 
 // How long a read of the row statistics is reused: the cache bounds what
 // anyone scraping /metrics in a loop costs the database.

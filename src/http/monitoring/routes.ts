@@ -29,6 +29,7 @@ const TEXT = { "content-type": "text/plain; charset=utf-8", "cache-control": "no
 
 /** The paths this surface serves; the guard exempts them from the API's checks. */
 export const PROBE_PATHS: readonly string[] = ["/healthz", "/readyz"];
+export const METRICS_PATH = "/metrics";
 
 function exactly(path: string) {
   return ({ request }: { request: Request }) => {
@@ -39,12 +40,12 @@ function exactly(path: string) {
 export function metricsRoute(deps: AppDeps) {
   const { metrics } = deps;
   return new Elysia({ name: "metrics-route" }).get(
-    "/metrics",
+    METRICS_PATH,
     async () =>
       new Response(await metrics.text(), {
         headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
       }),
-    { beforeHandle: exactly("/metrics") },
+    { beforeHandle: exactly(METRICS_PATH) },
   );
 }
 

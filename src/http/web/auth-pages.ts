@@ -5,10 +5,10 @@ import { LoginPage, RegisterPage } from "../../../views/forms";
 import { signIn } from "../../accounts/signin";
 import { signUp, WEB_MIN_PASSWORD_LENGTH } from "../../accounts/signup";
 import { SignInThrottle } from "../../accounts/throttle";
-import { signUpDoor } from "../api/signup-door";
 import type { AppDeps } from "../deps";
 import { fieldSchemas } from "../fields";
 import { clientAddress, isHttps } from "../middleware/request-origin";
+import { signUpDoor } from "../signup-door";
 import { htmlResponses, type WebContext } from "./context";
 
 export function authPages(deps: AppDeps, web: WebContext) {

@@ -5,9 +5,9 @@
 // WRITE_INTERVAL_MS, and values that arrive meanwhile collapse into the next
 // one. Reads and shutdown flush at once, so a client always reads back what
 // it sent; the row stays the shared, durable truth.
-import type { Db } from "../../database/open";
-import type { Logger } from "../../observability/log";
-import { readLatestAction, writeLatestAction } from "../../store/latest-action";
+import type { Db } from "../database/open";
+import type { Logger } from "../observability/log";
+import { readLatestAction, writeLatestAction } from "../store/latest-action";
 
 /**
  * Each UPDATE of the row costs PostgreSQL a statement and a commit whatever

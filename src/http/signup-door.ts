@@ -2,11 +2,11 @@
 // requests count (not the simulator's, with its credential) and under which
 // address (the client's, through trusted proxies). Over the quota a sign-up
 // answers 429 with Retry-After and a message, before its fields are checked.
-import { quotaMessage, SignUpQuota } from "../../accounts/signup-quota";
-import { HttpError } from "../../errors";
-import type { AppDeps } from "../deps";
-import { clientAddress, type Peer } from "../middleware/request-origin";
-import { simulatorAuthorizer } from "./credential";
+import { quotaMessage, SignUpQuota } from "../accounts/signup-quota";
+import { HttpError } from "../errors";
+import type { AppDeps } from "./deps";
+import { clientAddress, type Peer } from "./middleware/request-origin";
+import { simulatorAuthorizer } from "./simulator-credential";
 
 export interface SignUpDoor {
   /**
