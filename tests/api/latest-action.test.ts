@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/settings";
 import { applyMigrations } from "../../src/database/migrate";
 import { type Database, type Db, openDatabase } from "../../src/database/open";
-import { LatestActionTracker } from "../../src/http/api/latest-action";
+import { LatestActionTracker } from "../../src/http/latest-action";
 import { createLogger } from "../../src/observability/log";
 import { readLatestAction } from "../../src/store/latest-action";
 import { freshDatabase } from "../support/postgres";
