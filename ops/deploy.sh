@@ -17,7 +17,8 @@
 #
 # Environment: MINITWIT_IMAGE (required, e.g. ghcr.io/OWNER/minitwit) and
 # what ops/swarm/stack.yml needs (DOMAIN, ACME_EMAIL, S3_ENDPOINT, S3_BUCKET);
-# MINITWIT_STACK (default minitwit); DEPLOY_TIMEOUT seconds (default 900);
+# MINITWIT_STACK (default minitwit); STACK_OVERRIDE (compose files merged
+# over stack.yml, space-separated); DEPLOY_TIMEOUT seconds (default 900);
 # DEPLOY_POLL_INTERVAL seconds (default 5). Point DOCKER_HOST at a manager
 # (ssh://deploy@manager) to deploy from elsewhere.
 #
@@ -134,8 +135,19 @@ update_status() {
 }
 # An update status left from an earlier deploy says nothing about this one.
 read -r _ stale_start <<<"$(update_status)" || true
+# STACK_OVERRIDE: compose files merged over stack.yml, e.g. a staging
+# Swarm's or the rehearsal's (ops/rehearsal/stack.rehearsal.yml).
+compose_files=(--compose-file "$here/swarm/stack.yml")
+for file in ${STACK_OVERRIDE:-}; do compose_files+=(--compose-file "$file"); done
+# docker stack merges a service's ports by published number, so an override
+# naming the proxy at all drops its 443/tcp for 443/udp (docker/cli#6223).
+if [ -n "${STACK_OVERRIDE:-}" ]; then
+  published() { MINITWIT_VERSION="$version" docker stack config "$@" | grep -c 'published:' || true; }
+  [ "$(published "${compose_files[@]}")" -eq "$(published --compose-file "$here/swarm/stack.yml")" ] ||
+    fail "STACK_OVERRIDE loses published ports in docker stack's merge (docker/cli#6223): do not name the proxy service in it"
+fi
 MINITWIT_VERSION="$version" MINITWIT_PREVIOUS_VERSION="$previous" CONFIG_VERSION="$config_version" \
-  docker stack deploy --with-registry-auth --compose-file "$here/swarm/stack.yml" "$STACK"
+  docker stack deploy --with-registry-auth "${compose_files[@]}" "$STACK"
 
 # 3. Wait until every replica runs the new image and is healthy (a task with
 # a health check is "Running" only once it passed), and Swarm's update is over.
