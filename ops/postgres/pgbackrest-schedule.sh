@@ -15,9 +15,19 @@ hour=${BACKUP_HOUR_UTC:-1}
 
 log() { printf '{"time":"%s","msg":"%s"}\n' "$(date -u +%FT%TZ)" "$*"; }
 
+# As the container's PID 1, bash ignores SIGTERM unless it traps it: every
+# update of the service waited out its 10 minute stop_grace_period. A
+# backup in progress still finishes first (bash runs the trap once the
+# foreground command returns); the waits in between end at once.
+trap 'log "stopping"; exit 0' TERM INT
+pause() {
+  sleep "$1" &
+  wait $!
+}
+
 until pg_isready -q -h /var/run/postgresql; do
   log "waiting for PostgreSQL"
-  sleep 5
+  pause 5
 done
 # Creates the stanza on first start; does nothing when it exists and matches.
 pgbackrest --stanza="$stanza" stanza-create || log "stanza-create failed; retrying at the next tick"
@@ -40,5 +50,5 @@ while true; do
     fi
   fi
   pgbackrest-metrics || log "pgbackrest-metrics failed"
-  sleep 300
+  pause 300
 done
