@@ -113,7 +113,11 @@ async function run(): Promise<void> {
   // One user per writer, registered before the clock matters.
   const users = Array.from({ length: writers }, (_, i) => `${tag}-w${i}`);
   for (const user of users) {
-    const r = await request("POST", "/api/register", { username: user, email: `${user}@example.org`, pwd: "rehearsal" });
+    const r = await request("POST", "/api/register", {
+      username: user,
+      email: `${user}@example.org`,
+      pwd: "rehearsal",
+    });
     if (r.status !== 204) fail(`registering ${user}: ${r.status} ${r.error || r.text}`);
   }
 

@@ -34,6 +34,10 @@ rh_start_daemon() {
   fi
   command -v dockerd >/dev/null || rh_die "dockerd is missing (apt-get install docker.io)"
   [ "$(id -u)" = 0 ] || rh_die "a private dockerd needs root"
+  # The proxy publishes 80 and 443 on the host, as in production.
+  if ss -Hltn 'sport = :80 or sport = :443' | grep -q .; then
+    rh_die "ports 80 or 443 are taken on this machine: $(ss -Hltnp 'sport = :80 or sport = :443' | head -n 2)"
+  fi
   RH_OWN_DAEMON=yes
   mkdir -p "$RH_TMP/data" "$RH_TMP/exec"
   # Docker does not remove its iptables rules or bridges when it stops: keep
@@ -113,9 +117,11 @@ rh_teardown() {
 # True when the rehearsal left nothing behind: no dockerd of ours, no bridge.
 rh_verify_clean() {
   local left=""
-  [ -n "${RH_DOCKERD_PID:-}" ] && kill -0 "$RH_DOCKERD_PID" 2>/dev/null && left+=" dockerd($RH_DOCKERD_PID)"
-  ip link show docker0 >/dev/null 2>&1 && left+=" docker0"
-  ip link show docker_gwbridge >/dev/null 2>&1 && left+=" docker_gwbridge"
+  if [ "$RH_OWN_DAEMON" = yes ]; then
+    kill -0 "$RH_DOCKERD_PID" 2>/dev/null && left+=" dockerd($RH_DOCKERD_PID)"
+    ip link show docker0 >/dev/null 2>&1 && left+=" docker0"
+    ip link show docker_gwbridge >/dev/null 2>&1 && left+=" docker_gwbridge"
+  fi
   [ -d "$RH_TMP" ] && left+=" $RH_TMP"
   [ -z "$left" ] || { echo "rehearsal: teardown left:$left" >&2; return 1; }
 }
