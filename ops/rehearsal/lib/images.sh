@@ -16,7 +16,7 @@ stand-in caddy:2.11.4-alpine is Debian's Caddy $(caddy version 2>/dev/null | cut
 stand-in prom/prometheus:v3.5.0 is Debian's Prometheus $(prometheus --version 2>/dev/null | awk 'NR==1{print $3}')
 stand-in prom/alertmanager:v0.28.1 is Debian's Alertmanager $(prometheus-alertmanager --version 2>/dev/null | awk 'NR==1{print $3}'), routed to no receiver (stack.rehearsal.yml)
 stand-in prom/node-exporter:v1.9.1 is Debian's node-exporter $(prometheus-node-exporter --version 2>&1 | awk 'NR==1{print $3}')
-stand-in postgres-exporter:v0.20.1 is Debian's $(prometheus-postgres-exporter --version 2>&1 | awk 'NR==1{print $3}'): pg_stat_archiver_* and pg_replication_slots_* differ or are missing, so the Postgres WAL and slot alerts cannot fire here
+stand-in postgres-exporter:v0.20.1 is Debian's $(prometheus-postgres-exporter --version 2>&1 | awk 'NR==1{print $3}'): deploy checks it exports every pg_* series alerts.yml reads, but pg_replication_slots_* (no slot exists here)
 stand-in postgres:17.6-bookworm is Debian's PostgreSQL 15 with pgBackRest $(pgbackrest version | cut -d' ' -f2) (the minitwit-postgres tag says so: ${POSTGRES_IMAGE_VERSION})
 EOF
 }

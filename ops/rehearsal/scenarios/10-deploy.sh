@@ -2,8 +2,8 @@
 # deploy: from nothing to every service converged and healthy with the real
 # ops/deploy.sh; pages and the simulator API answer through Caddy on
 # 127.0.0.1 (both sites); /metrics and the probes do not; Prometheus has
-# every scrape target of the rehearsal up, finds Alertmanager and has loaded
-# every alert rule.
+# every scrape target of the rehearsal up, finds Alertmanager, has loaded
+# every alert rule and has the PostgreSQL series the rules read.
 rh_scenario deploy
 
 # The scrape jobs of ops/monitoring/prometheus.yml with the targets the
@@ -58,6 +58,15 @@ scenario_deploy() {
   [ "$rules" = "$want_rules" ] || problems+=("Prometheus loaded $rules alert rules of $want_rules")
   rh_prometheus /api/v1/alertmanagers | jq -e '.data.activeAlertmanagers | length == 1' >/dev/null ||
     problems+=("Prometheus does not find Alertmanager")
+  # The PostgreSQL series the alerts read exist under these names (the
+  # stand-in exporter is older than the pinned one); replication-slot
+  # series appear only while a slot exists, and none does here.
+  local metric missing=()
+  while read -r metric; do
+    [[ $metric == pg_replication_slots* ]] && continue
+    rh_prometheus "/api/v1/query?query=count($metric)" | jq -e '.data.result | length == 1' >/dev/null || missing+=("$metric")
+  done < <(rh_prometheus /api/v1/rules | jq -r '.data.groups[].rules[].query' | grep -o 'pg_[a-z_]*' | sort -u)
+  [ ${#missing[@]} -eq 0 ] || problems+=("no series for ${missing[*]} (read by alerts.yml)")
 
   sleep 5
   rh_load_check || problems+=("$L_WHY")
