@@ -30,7 +30,8 @@ STACK="${MINITWIT_STACK:-minitwit}"
 SERVICE="${STACK}_minitwit"
 TIMEOUT="${DEPLOY_TIMEOUT:-900}"
 INTERVAL="${DEPLOY_POLL_INTERVAL:-5}"
-MIGRATE_DATABASE_URL="${MIGRATE_DATABASE_URL:-postgres://minitwit@postgres:5432/minitwit}"
+# The database the app uses: the one address MiniTwit and the backup service read too.
+DATABASE_URL_FILE="$here/swarm/database-url"
 
 action=deploy
 usage() {
@@ -102,7 +103,7 @@ else
     --restart-condition none --with-registry-auth \
     --network "${STACK}_backend" \
     --secret source=minitwit_db_password,target=db_password \
-    --env DATABASE_URL="$MIGRATE_DATABASE_URL" \
+    --env DATABASE_URL="$(tr -d '\n' <"$DATABASE_URL_FILE")" \
     --env DATABASE_PASSWORD_FILE=/run/secrets/db_password \
     --env NODE_ENV=production \
     --label minitwit.version="$version" \

@@ -108,6 +108,9 @@ describe("deploy.sh <version>", () => {
     expect(create).toContain("--mode replicated-job");
     expect(create).toContain("--network minitwit_backend");
     expect(create).toContain("--secret source=minitwit_db_password,target=db_password");
+    // The database the app uses: the one address in ops/swarm/database-url.
+    const address = readFileSync(join(root, "ops", "swarm", "database-url"), "utf8").trim();
+    expect(create).toContain(`--env DATABASE_URL=${address}`);
     expect(create).toEndWith(`${IMAGE}:1.5.0 migrate`);
     expect(deploy).toContain("ops/swarm/stack.yml minitwit");
     expect(r.deployedWith).toMatchObject({ MINITWIT_VERSION: "1.5.0", MINITWIT_PREVIOUS_VERSION: "1.4.0" });

@@ -43,6 +43,18 @@ test("docker stack config renders the stack without error", () => {
   expect(services.length).toBeGreaterThanOrEqual(10);
 });
 
+test("the database's address lives in one place, read by MiniTwit, the backup service and the migrations", () => {
+  const address = readFileSync(join(root, "ops", "swarm", "database-url"), "utf8").trim();
+  expect(address).toMatch(/^postgres:\/\/minitwit@/);
+  expect(stack.configs.database_url.file).toEndWith("ops/swarm/database-url");
+  for (const name of ["minitwit", "backup"]) {
+    expect(service(name).environment.DATABASE_URL_FILE).toBe("/run/configs/database_url");
+    expect(service(name).configs).toContainEqual(expect.objectContaining({ source: "database_url" }));
+  }
+  const literals = services.filter(([, svc]) => Object.keys(svc.environment ?? {}).includes("DATABASE_URL"));
+  expect(literals.map(([name]) => name)).toEqual([]);
+});
+
 describe("MiniTwit", () => {
   test("runs `minitwit serve` in 3 replicas of the given version", () => {
     const app = service("minitwit");
