@@ -15,17 +15,17 @@ import type { BackupTarget } from "./target";
 export const SQL_SUFFIX = ".sql.gz";
 export const AGE_SUFFIX = ".sql.gz.age";
 /** The payload suffix of backups written by releases before the SQL script (formatVersion 1). */
-const LEGACY_SUFFIX = ".minitwit.gz";
+const V1_SUFFIX = ".minitwit.gz";
 const MANIFEST_SUFFIX = ".manifest.json";
 const KEY_PATTERN =
   /^(.+)-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z(\.sql\.gz\.age|\.sql\.gz|\.minitwit\.gz)$/;
 /** How the key patterns' suffixes read in messages. */
-export const PAYLOAD_SUFFIXES = `${SQL_SUFFIX}, ${AGE_SUFFIX} or ${LEGACY_SUFFIX}`;
+export const PAYLOAD_SUFFIXES = `${SQL_SUFFIX}, ${AGE_SUFFIX} or ${V1_SUFFIX}`;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface Manifest {
   readonly format: "minitwit-backup";
-  /** 2: a SQL script (sql-script.ts); 1: the legacy container. */
+  /** 2: a SQL script (sql-script.ts); 1: the container of format 1 (format-v1/). */
   readonly formatVersion: 1 | 2;
   readonly key: string;
   readonly database: string;
@@ -39,7 +39,7 @@ export interface Manifest {
   readonly createdAt: string;
   readonly compression: "gzip";
   readonly encrypted: boolean;
-  /** "age", "aes-256-gcm-frames-v1" (legacy) or null. */
+  /** "age", "aes-256-gcm-frames-v1" (format 1) or null. */
   readonly encryption: string | null;
   /** The age public keys the backup is encrypted to: which identity a restore needs. */
   readonly ageRecipients?: readonly string[];
@@ -67,7 +67,7 @@ export function backupName(database: string, at: Date, encrypted: boolean): stri
 
 /** The manifest's key (or file name) next to a payload's. */
 export function manifestKeyFor(key: string): string {
-  const suffix = [AGE_SUFFIX, SQL_SUFFIX, LEGACY_SUFFIX].find((s) => key.endsWith(s));
+  const suffix = [AGE_SUFFIX, SQL_SUFFIX, V1_SUFFIX].find((s) => key.endsWith(s));
   return suffix === undefined ? `${key}${MANIFEST_SUFFIX}` : key.slice(0, -suffix.length) + MANIFEST_SUFFIX;
 }
 

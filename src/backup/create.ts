@@ -204,7 +204,7 @@ function encryptsWithAge(config: Config): boolean {
 }
 
 /**
- * The age recipients to encrypt to. A legacy BACKUP_ENCRYPTION_KEY alone is
+ * The age recipients to encrypt to. A BACKUP_ENCRYPTION_KEY (format 1's key) alone is
  * refused rather than ignored: a deployment that meant to encrypt must not
  * silently start writing readable backups.
  */

@@ -1,5 +1,5 @@
 // Reading a stored payload back, whatever wrote it: decrypt (age, or the
-// legacy MTWENC1 frames), gunzip, then decode the SQL script, or the legacy
+// MTWENC1 frames of format 1), gunzip, then decode the SQL script, or the
 // MINITWIT-BACKUP 1 container that older releases wrote, told apart by their
 // first bytes. Every stage streams; the first error of the source or the
 // decryption is the one reported, not the broken stream it leaves behind.
@@ -19,14 +19,14 @@ export type Decryption =
 
 export type Encryption = typeof AGE_SCHEME | typeof ENCRYPTION_SCHEME | null;
 
-const LEGACY_CONTAINER = new TextEncoder().encode("MINITWIT-BACKUP ");
-const LEGACY_ENCRYPTED = new TextEncoder().encode("MTWENC1\n");
+const V1_CONTAINER = new TextEncoder().encode("MINITWIT-BACKUP ");
+const V1_ENCRYPTED = new TextEncoder().encode("MTWENC1\n");
 const GZIP = new Uint8Array([0x1f, 0x8b]);
 
 /** What a stored payload's first bytes say about its encryption; throws for anything else. */
 export function sniffEncryption(first: Uint8Array, where: string): Encryption {
   if (startsWith(first, new TextEncoder().encode(AGE_MAGIC))) return AGE_SCHEME;
-  if (startsWith(first, LEGACY_ENCRYPTED)) return ENCRYPTION_SCHEME;
+  if (startsWith(first, V1_ENCRYPTED)) return ENCRYPTION_SCHEME;
   if (startsWith(first, GZIP)) return null;
   throw new Error(`${where} is not a MiniTwit backup (neither gzip nor age nor MTWENC1 data)`);
 }
@@ -58,7 +58,7 @@ export async function* decodePayload(
   }
 }
 
-/** The SQL script's events, or the legacy container's (which has no header or trailer). */
+/** The SQL script's events, or those of format 1's container (which has no header or trailer). */
 async function* decodeEither(source: AsyncIterable<Uint8Array>): AsyncGenerator<ScriptEvent> {
   const iterator = source[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -67,8 +67,8 @@ async function* decodeEither(source: AsyncIterable<Uint8Array>): AsyncGenerator<
     yield first.value;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
-  const legacy = !first.done && startsWith(first.value, LEGACY_CONTAINER);
-  yield* legacy ? decodeContainer(all()) : decodeSqlScript(all());
+  const v1 = !first.done && startsWith(first.value, V1_CONTAINER);
+  yield* v1 ? decodeContainer(all()) : decodeSqlScript(all());
 }
 
 /** zlib's terse errors ("incorrect header check") said in terms of the backup. */

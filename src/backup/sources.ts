@@ -10,7 +10,7 @@
 //   if it changed.
 // - A file without one: read once through decryption, gunzip and the script
 //   reader, which checks age's authentication, gzip's CRC and the script's
-//   own trailer of row counts. A legacy-format file has no trailer, so it
+//   own trailer of row counts. A format-1 file has no trailer, so it
 //   needs its manifest.
 import { basename, dirname } from "node:path";
 import type { Config } from "../config/settings";

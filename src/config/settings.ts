@@ -67,7 +67,7 @@ export interface BackupSettings {
   readonly s3: S3Settings;
   /** Backup object keys start with `<backupPrefix>/`. */
   readonly backupPrefix: string;
-  /** AES-256 key (32 bytes) of the legacy MTWENC1 encryption: decrypts backups made before age; null: none. */
+  /** AES-256 key (32 bytes) of format 1's MTWENC1 encryption: decrypts backups made before age; null: none. */
   readonly backupEncryptionKey: Uint8Array | null;
   /** age public keys (`age1…`) that backups are encrypted to; empty: backups are not encrypted. */
   readonly backupAgeRecipients: readonly string[];

@@ -14,7 +14,7 @@ import { startS3, type TestS3 } from "../support/s3";
 
 const FIXTURES = join(import.meta.dir, "..", "fixtures", "legacy-backup");
 const STAMP = "20250102T030405.678Z";
-const LEGACY_KEY = { BACKUP_ENCRYPTION_KEY: "c3".repeat(32) };
+const V1_KEY = { BACKUP_ENCRYPTION_KEY: "c3".repeat(32) };
 const expected = JSON.parse(readFileSync(join(FIXTURES, "contents.json"), "utf8")) as Record<string, string[]>;
 
 let s3: TestS3;
@@ -45,7 +45,7 @@ test.each(["plain", "encrypted"])(
   async (kind) => {
     const prefix = await upload(kind);
     const target = await freshDatabase();
-    await runRestore(backupConfig(s3, prefix, target, LEGACY_KEY), { which: { latest: true }, force: false });
+    await runRestore(backupConfig(s3, prefix, target, V1_KEY), { which: { latest: true }, force: false });
     expect(await contents(target)).toEqual(expected);
   },
   60_000,
@@ -58,7 +58,7 @@ test.each(["plain", "encrypted"])(
     const file = join(dir, `legacy-${STAMP}.minitwit.gz`);
     copyFileSync(fixture(kind, ".minitwit.gz"), file);
     const target = await freshDatabase();
-    const config = backupConfig(s3, "unused", target, LEGACY_KEY);
+    const config = backupConfig(s3, "unused", target, V1_KEY);
     await expect(runRestore(config, { which: { file }, force: false })).rejects.toThrow(
       /old-format backup: restore it with its manifest/,
     );
@@ -74,7 +74,7 @@ test("a modified legacy encrypted backup is refused, even with a manifest that m
   payload[payload.length - 30] = (payload[payload.length - 30] as number) ^ 1;
   const prefix = await upload("encrypted", payload);
   const target = await freshDatabase();
-  const restore = runRestore(backupConfig(s3, prefix, target, LEGACY_KEY), { which: { latest: true }, force: false });
+  const restore = runRestore(backupConfig(s3, prefix, target, V1_KEY), { which: { latest: true }, force: false });
   await expect(restore).rejects.toThrow(/failed authentication/);
   const { schema_migrations: _history, ...tables } = await contents(target);
   for (const rows of Object.values(tables)) expect(rows).toEqual([]);

@@ -35,7 +35,7 @@ let databaseUrl: string;
 let closedPort: number;
 /** An age-encrypted backup (to a key the tests below do not hold) and an old-format encrypted one. */
 let ageBackup: string;
-const LEGACY_BACKUP = join(
+const V1_BACKUP = join(
   import.meta.dir,
   "..",
   "fixtures",
@@ -284,7 +284,7 @@ function cases(): Case[] {
     },
     {
       setting: "BACKUP_ENCRYPTION_KEY",
-      args: ["restore", "--file", LEGACY_BACKUP],
+      args: ["restore", "--file", V1_BACKUP],
       env: () => ({ DATABASE_URL: databaseUrl, BACKUP_ENCRYPTION_KEY_FILE: file("legacy-key", encryptionKey) }),
       secrets: [encryptionKey],
       refusal: /wrong encryption key/,

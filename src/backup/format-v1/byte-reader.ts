@@ -1,4 +1,4 @@
-// LEGACY (used only by the old-format readers in this folder).
+// Format 1 (used only by the old-format readers in this folder).
 // Pull-based reading of a byte stream in the pieces a binary format needs:
 // exact lengths, bounded lines, and "whatever is buffered". The backup
 // decoders (container and encryption frames) read through this so they hold

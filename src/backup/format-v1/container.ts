@@ -1,4 +1,4 @@
-// LEGACY: the reader of the private backup container that `minitwit backup`
+// Format 1: the reader of the private backup container that `minitwit backup`
 // wrote before backups became plain SQL scripts (sql-script.ts). Kept, and
 // kept small, so that backups already stored in this format still restore;
 // nothing writes it any more.

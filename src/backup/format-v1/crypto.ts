@@ -1,4 +1,4 @@
-// LEGACY: decryption of the private frame format (MTWENC1) that backups were
+// Format 1: decryption of the private frame format (MTWENC1) that backups were
 // encrypted with before age (age.ts). Kept so that backups already stored
 // encrypted this way still restore with their BACKUP_ENCRYPTION_KEY; nothing
 // encrypts with it any more.
