@@ -34,6 +34,13 @@ rh_start_daemon() {
   fi
   command -v dockerd >/dev/null || rh_die "dockerd is missing (apt-get install docker.io)"
   [ "$(id -u)" = 0 ] || rh_die "a private dockerd needs root"
+  # One rehearsal per machine: two would share ports 80 and 443, and each
+  # teardown restores the iptables rules it found. A second one waits.
+  exec {RH_LOCK_FD}>/tmp/minitwit-rehearsal.lock
+  if ! flock -n "$RH_LOCK_FD"; then
+    rh_log "another rehearsal runs on this machine; waiting for it (at most ${REHEARSAL_LOCK_WAIT:-1800} s)"
+    flock -w "${REHEARSAL_LOCK_WAIT:-1800}" "$RH_LOCK_FD" || rh_die "another rehearsal still runs"
+  fi
   # The proxy publishes 80 and 443 on the host, as in production.
   if ss -Hltn 'sport = :80 or sport = :443' | grep -q .; then
     rh_die "ports 80 or 443 are taken on this machine: $(ss -Hltnp 'sport = :80 or sport = :443' | head -n 2)"
@@ -52,7 +59,7 @@ rh_start_daemon() {
     dockerd --data-root "$RH_TMP/data" --exec-root "$RH_TMP/exec" \
     --pidfile "$RH_TMP/dockerd.pid" --host "$DOCKER_HOST" \
     --config-file "$RH_ROOT/ops/logging/daemon.json" \
-    >"$RH_TMP/dockerd.log" 2>&1 &
+    >"$RH_TMP/dockerd.log" 2>&1 {RH_LOCK_FD}>&- &
   RH_DOCKERD_PID=$!
   local i
   for i in $(seq 1 60); do
