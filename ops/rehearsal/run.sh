@@ -36,6 +36,7 @@ MINITWIT_IMAGE=${MINITWIT_IMAGE:-registry.invalid/minitwit}
 # The database image is the stand-in's PostgreSQL 15, and its tag says so.
 POSTGRES_IMAGE_VERSION=${POSTGRES_IMAGE_VERSION:-15-pgbackrest-rehearsal}
 RH_S3_IMAGE=registry.invalid/minitwit-rehearsal-s3:1
+RH_ALERT_SINK_IMAGE=registry.invalid/minitwit-rehearsal-alert-sink:1
 base_version=$(jq -r .version "$RH_ROOT/package.json")
 RH_V1=${REHEARSAL_V1:-$base_version-rehearsal.1}
 RH_V2=${REHEARSAL_V2:-$base_version-rehearsal.2}

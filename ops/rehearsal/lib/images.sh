@@ -14,7 +14,7 @@ rh_standin_notes() {
   cat <<EOF
 stand-in caddy:2.11.4-alpine is Debian's Caddy $(caddy version 2>/dev/null | cut -d' ' -f1): before 2.11.2 a POST retried after a failed dial loses its body (502, caddyserver/caddy#7546); crash counts those apart
 stand-in prom/prometheus:v3.5.0 is Debian's Prometheus $(prometheus --version 2>/dev/null | awk 'NR==1{print $3}')
-stand-in prom/alertmanager:v0.28.1 is Debian's Alertmanager $(prometheus-alertmanager --version 2>/dev/null | awk 'NR==1{print $3}'), routed to no receiver (stack.rehearsal.yml)
+stand-in prom/alertmanager:v0.28.1 is Debian's Alertmanager $(prometheus-alertmanager --version 2>/dev/null | awk 'NR==1{print $3}'), delivering to the alert sink only (stack.rehearsal.yml)
 stand-in prom/node-exporter:v1.9.1 is Debian's node-exporter $(prometheus-node-exporter --version 2>&1 | awk 'NR==1{print $3}')
 stand-in postgres-exporter:v0.20.1 is Debian's $(prometheus-postgres-exporter --version 2>&1 | awk 'NR==1{print $3}'): deploy checks it exports every pg_* series alerts.yml reads, but pg_replication_slots_* (no slot exists here)
 stand-in postgres:17.6-bookworm is Debian's PostgreSQL 15 with pgBackRest $(pgbackrest version | cut -d' ' -f2) (the minitwit-postgres tag says so: ${POSTGRES_IMAGE_VERSION})
@@ -71,7 +71,8 @@ rh_standin() {
   rh_base_root "$ctx/rootfs"
   for pair in "$@"; do rh_copy_bin "$ctx/rootfs" "${pair%%:*}" "${pair#*:}"; done
   [ "$recipe" = postgres-base ] && rh_postgres_root "$ctx/rootfs"
-  [ "$recipe" = s3 ] && rh_s3_root "$ctx/rootfs"
+  [ "$recipe" = s3 ] && rh_bun_root "$ctx/rootfs" s3
+  [ "$recipe" = alert-sink ] && rh_bun_root "$ctx/rootfs" alert-sink
   # Debian's Alertmanager reads its notification templates from here.
   if [ "$recipe" = alertmanager ]; then
     mkdir -p "$ctx/rootfs/usr/share/prometheus"
@@ -115,13 +116,14 @@ rh_postgres_root() {
   chown 999:999 "$root/var/lib/postgresql" "$root/var/run/postgresql"
 }
 
-# s3rver compiled with the host's bun into one executable.
-rh_s3_root() {
-  local root=$1
+# ops/rehearsal/NAME.ts (s3rver for the S3 stand-in, the alert sink)
+# compiled with the host's bun into one executable, /usr/local/bin/NAME.
+rh_bun_root() {
+  local root=$1 name=$2
   mkdir -p "$root/usr/local/bin" "$root/data"
-  (cd "$RH_ROOT" && bun build --compile --outfile "$root/usr/local/bin/s3" ops/rehearsal/s3.ts >/dev/null) ||
-    rh_die "compiling the S3 stand-in failed"
-  rh_copy_libs "$root" "$root/usr/local/bin/s3"
+  (cd "$RH_ROOT" && bun build --compile --outfile "$root/usr/local/bin/$name" "ops/rehearsal/$name.ts" >/dev/null) ||
+    rh_die "compiling ops/rehearsal/$name.ts failed"
+  rh_copy_libs "$root" "$root/usr/local/bin/$name"
 }
 
 # MiniTwit VERSION from the real Dockerfile, into the engine.
@@ -149,6 +151,7 @@ rh_build_images() {
   DOCKER_BUILDKIT=0 docker build -t "$MINITWIT_IMAGE-postgres:$POSTGRES_IMAGE_VERSION" "$RH_ROOT/ops/postgres" >>"$RH_TMP/build.log" 2>&1 ||
     { tail -n 20 "$RH_TMP/build.log" >&2; rh_die "building ops/postgres/Dockerfile failed"; }
   rh_standin "$RH_S3_IMAGE" s3
-  rh_log "images built in $((SECONDS - t0)) s: minitwit $RH_V1 and $RH_V2, ops/postgres, 6 stand-ins"
+  rh_standin "$RH_ALERT_SINK_IMAGE" alert-sink
+  rh_log "images built in $((SECONDS - t0)) s: minitwit $RH_V1 and $RH_V2, ops/postgres, 6 stand-ins, the alert sink"
   rh_standin_notes | while read -r line; do rh_log "$line"; done
 }

@@ -10,7 +10,7 @@ rh_stack_env() {
   export DOMAIN=localhost ACME_EMAIL=ops@example.org
   export S3_ENDPOINT=https://s3.rehearsal S3_BUCKET=minitwit-backups
   export STACK_OVERRIDE="$RH_ROOT/ops/rehearsal/stack.rehearsal.yml"
-  export REHEARSAL_S3_IMAGE="$RH_S3_IMAGE" REHEARSAL_RUN="$RH_RUN"
+  export REHEARSAL_S3_IMAGE="$RH_S3_IMAGE" REHEARSAL_ALERT_SINK_IMAGE="$RH_ALERT_SINK_IMAGE" REHEARSAL_RUN="$RH_RUN"
   export REHEARSAL_S3_CA="$RH_TMP/s3-ca.crt" REHEARSAL_S3_CERT="$RH_TMP/s3.crt"
   export DEPLOY_POLL_INTERVAL=2
 }
@@ -33,8 +33,9 @@ rh_secrets() {
   age-keygen -y "$dir/backup.key" | docker secret create minitwit_backup_age_recipients - >/dev/null
   openssl rand -base64 48 | tr -d '\n' | docker secret create minitwit_pgbackrest_cipher_pass - >/dev/null
   printf unused | docker secret create alertmanager_smtp_password - >/dev/null
-  # The Watchdog's ping URL: a sink on the monitoring network, never the
-  # outside check (the rehearsal's alertmanager.yml routes nothing there yet).
+  # The Watchdog's ping URL: the alert sink on the monitoring network, never
+  # the outside check (the rehearsal's alertmanager.yml names the same URL:
+  # Debian's Alertmanager 0.25 has no url_file).
   printf %s http://alert-sink:9099/heartbeat | docker secret create alertmanager_heartbeat_url - >/dev/null
   openssl rand -base64 24 | docker secret create grafana_admin_password - >/dev/null
   # A secret stack.yml gained since this list was written gets a
@@ -103,8 +104,9 @@ rh_replica_versions() {
 # (it publishes no port).
 rh_prometheus() { docker exec "$(rh_container prometheus)" wget -q -O - "http://127.0.0.1:9090$1"; }
 
-# rh_psql SQL: a query in the database, over its local socket.
-rh_psql() { docker exec -i "$(rh_container postgres)" psql -U minitwit -d minitwit -At -v ON_ERROR_STOP=1 -c "$1"; }
+# rh_psql SQL: a query in the database, over its local socket; in the
+# service RH_DB_SERVICE (default postgres; db-move's postgres-new).
+rh_psql() { docker exec -i "$(rh_container "${RH_DB_SERVICE:-postgres}")" psql -U minitwit -d minitwit -At -v ON_ERROR_STOP=1 -c "$1"; }
 
 # Caddy's internal CA root, which signs its certificate for "localhost".
 rh_caddy_ca() {
@@ -127,3 +129,22 @@ rh_ensure_deployed() {
   fi
   rh_wait 300 rh_converged && rh_wait 60 rh_caddy_ca
 }
+
+# rh_sink PATH: the alert sink's HTTP API, asked inside its container (it
+# publishes no port): /received[?since=MS], /check[?max=S].
+rh_sink() { docker exec "$(rh_container alert-sink)" wget -q -O - "http://127.0.0.1:9099$1"; }
+
+# rh_sink_has SINCE_MS ALERTNAME STATUS: the sink received ALERTNAME with
+# STATUS (firing, resolved) since SINCE_MS (a Unix time in milliseconds).
+rh_sink_has() {
+  rh_sink "/received?since=$1" | jq -e --arg name "$2" --arg status "$3" \
+    '[.[] | .alerts[] | select(.alertname == $name and .status == $status)] | length > 0' >/dev/null
+}
+
+# rh_sink_first SINCE_MS ALERTNAME STATUS: when it first arrived (ms), or nothing.
+rh_sink_first() {
+  rh_sink "/received?since=$1" | jq -r --arg name "$2" --arg status "$3" \
+    '[.[] | select(any(.alerts[]; .alertname == $name and .status == $status)) | .at] | min // empty'
+}
+
+rh_now_ms() { echo $(($(date +%s%N) / 1000000)); }
