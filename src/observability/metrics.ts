@@ -5,6 +5,7 @@
 // that read the database are added by the monitoring surface
 // (src/http/monitoring/gauges.ts), which is the layer that knows the store.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { REVISION, VERSION } from "../version";
 import { RequestMetrics } from "./request-metrics";
 
 // The simulator gives up after 0.3 s, so buckets are dense around it.
@@ -20,6 +21,14 @@ export function createMetrics(isDraining: () => boolean) {
   const http = httpMetrics(registry);
   const business = businessCounters(registers);
   drainingGauge(isDraining, registers);
+  // Which release each replica runs, for a deploy or a rollback to be read
+  // from Prometheus: count by (version) (minitwit_build_info).
+  new Gauge({
+    name: "minitwit_build_info",
+    help: "1, labelled with the running binary's version and revision.",
+    labelNames: ["version", "revision"] as const,
+    registers,
+  }).set({ version: VERSION, revision: REVISION }, 1);
   return {
     registry,
     ...business,

@@ -1,6 +1,7 @@
 // /metrics: exact request counts by route template after a known sequence of
 // requests, bounded label values, the business counters and the gauges.
 import { afterEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import postgres from "postgres";
 import { routeMatcher, UNMATCHED } from "../../src/http/middleware/route-template";
 import { canonical, type Sample, sampleValue, scrape } from "../support/scrape";
@@ -202,6 +203,13 @@ describe("route templates", () => {
   ])("%s %s is %s", (method, path, template) => {
     expect(match(method, path)).toBe(template);
   });
+});
+
+test("the running release is exported, so Prometheus can count replicas by version", async () => {
+  const server = await start();
+  const samples = await scrape(server.metrics);
+  const pkg = (await Bun.file(join(import.meta.dir, "..", "..", "package.json")).json()) as { version: string };
+  expect(sampleValue(samples, "minitwit_build_info", { version: pkg.version, revision: "dev" })).toBe(1);
 });
 
 describe("gauges", () => {
