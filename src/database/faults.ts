@@ -7,12 +7,19 @@ import type { Db } from "./open";
 // Connection-level failures: the database is down, restarting or
 // unreachable. Postgres SQLSTATE class 08 (connection exception) and 57P0x
 // (shutdown, cannot connect now), plus postgres.js's and the OS's own codes.
+// EAI_AGAIN is what a stopped Swarm service's name gives: Docker's DNS no
+// longer knows it and the resolver it forwards to does not answer.
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  "ECONNABORTED",
   "ETIMEDOUT",
   "EHOSTUNREACH",
+  "ENETUNREACH",
   "ENOTFOUND",
+  "EAI_AGAIN",
+  "EAI_FAIL",
+  "EAI_NODATA",
   "EPIPE",
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
@@ -29,7 +36,9 @@ const UNAVAILABLE_CODES = new Set([
 /** Whether an error (or its cause, as drizzle wraps driver errors) means the database cannot be reached. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = sqlState(error);
-  return code !== null && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"));
+  if (code !== null && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"))) return true;
+  // Any failure to look up the server's name, whatever code the resolver chose.
+  return firstInChain(error, (e) => (e as { syscall?: unknown }).syscall === "getaddrinfo") !== undefined;
 }
 
 /**
@@ -44,11 +53,16 @@ export function isUnstorableInput(error: unknown): boolean {
 
 /** The driver's error code, looking through drizzle's wrapping. */
 function sqlState(error: unknown): string | null {
+  const found = firstInChain(error, (e) => typeof (e as { code?: unknown }).code === "string");
+  return found === undefined ? null : ((found as { code: string }).code as string);
+}
+
+/** The first error in the `cause` chain (at most 5 deep) that `matches`. */
+function firstInChain(error: unknown, matches: (e: object) => boolean): object | undefined {
   for (let e = error, depth = 0; e instanceof Object && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
+    if (matches(e)) return e;
   }
-  return null;
+  return undefined;
 }
 
 /** Round trip to the database; throws when it is unreachable. */
