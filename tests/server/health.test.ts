@@ -97,12 +97,30 @@ describe("minitwit healthcheck", () => {
       /no answer within 300 ms/,
     ],
     ["--url ftp://x", 2, () => ["--url", "ftp://x"], /--url must be an http/],
+    ["--live with --url", 2, () => ["--live", "--url", `${ready.web}/healthz`], /--live and --url exclude/],
     ["--timeout-ms soon", 2, () => ["--timeout-ms", "soon"], /--timeout-ms must be/],
   ] as const)("%s: exit %d", async (_, code, args, message) => {
     const res = await run(args());
     expect(res.code).toBe(code);
     expect(code === 0 ? res.stdout : res.stderr).toMatch(message);
     if (code === 2) expect(res.stderr).toContain("Try: minitwit healthcheck --help");
+  });
+
+  // What Swarm runs: a database outage must not make it restart every replica.
+  test("with the database gone: --live exits 0 (alive), the readiness check 1 naming the database", async () => {
+    const server = await startTestServer("postgres");
+    try {
+      await server.server.database.close();
+      const port = new URL(server.web).port;
+      const live = await run(["--port", port, "--live"]);
+      expect(live.code).toBe(0);
+      expect(live.stdout).toContain(`http://127.0.0.1:${port}/healthz: ok`);
+      const readiness = await run(["--port", port]);
+      expect(readiness.code).toBe(1);
+      expect(readiness.stderr).toContain("database unreachable");
+    } finally {
+      await server.stop();
+    }
   });
 
   test("a port nobody listens on: exit 1 naming the URL", async () => {
