@@ -7,24 +7,22 @@ import { afterAll, expect, test } from "bun:test";
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MAIN } from "../support/cli";
+import { runMinitwit } from "../support/cli";
 import { startTestServer } from "../support/server";
 
 const scratch = mkdtempSync(join(tmpdir(), "minitwit-perms-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** `minitwit migrate` on dataDir from a shell whose umask is 022, as a login shell's usually is. */
+/**
+ * `minitwit migrate` on dataDir under a umask of 022, as a login shell's
+ * usually is. The child inherits the umask at spawn, which runMinitwit does
+ * before its first await; the test process's own is restored at once.
+ */
 async function migrate(dataDir: string): Promise<string> {
-  const proc = Bun.spawn(["sh", "-c", 'umask 022 && exec bun "$0" migrate', MAIN], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", DATA_DIR: dataDir },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const previous = process.umask(0o022);
+  const running = runMinitwit(["migrate"], { DATA_DIR: dataDir });
+  process.umask(previous);
+  const { code, stdout, stderr } = await running;
   if (code !== 0) throw new Error(`migrate failed: ${stderr}`);
   return stdout;
 }
