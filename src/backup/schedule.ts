@@ -1,14 +1,15 @@
 // `minitwit backup --schedule CRON`: a long-running backup service. Runs a
-// backup on each tick of the cron expression (never two at once: a tick that
-// comes while a backup still runs is skipped and logged), logs every run, and
-// serves /metrics so Prometheus can alert on a backup that stopped
-// succeeding or growing. Its own metrics registry: nothing else of MiniTwit
-// runs in this process.
+// backup on each tick of the cron expression, and one at start when the store
+// holds none since the last tick (never two at once: a tick that comes while
+// a backup still runs is skipped and logged), logs every run, and serves
+// /metrics so Prometheus can alert on a backup that stopped succeeding or
+// growing. Its own metrics registry: nothing else of MiniTwit runs in this
+// process.
 import { Cron } from "croner";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Config } from "../config/settings";
 import type { Logger } from "../observability/log";
-import { newestCompleteBackup } from "./catalog";
+import { newestCompleteBackup, type StoredBackup } from "./catalog";
 import { type BackupOptions, databaseOf, runBackup } from "./create";
 import { requireS3 } from "./targets/s3";
 
@@ -36,21 +37,35 @@ export function checkCron(expression: string): void {
 
 export function startBackupSchedule(config: Config, options: ScheduleOptions, log: Logger): RunningSchedule {
   const metrics = backupMetrics();
-  const runOnce = () => runRecorded(config, options, log, metrics);
   let running: Promise<void> | null = null;
-  const job = new Cron(
-    options.cron,
-    { protect: () => log.warn("a backup is still running; skipping this tick") },
-    () => {
-      running = runOnce().finally(() => {
-        running = null;
-      });
-      return running;
-    },
-  );
+  let ranSinceStart = false;
+  let stopped = false;
+  // Ticks and the start-up catch-up share this guard, not croner's protect,
+  // which knows only its own ticks: a tick during the catch-up is skipped too.
+  const runExclusive = (): Promise<void> | undefined => {
+    if (running !== null) {
+      log.warn("a backup is still running; skipping this tick");
+      return undefined;
+    }
+    ranSinceStart = true;
+    running = runRecorded(config, options, log, metrics).finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  const job = new Cron(options.cron, runExclusive);
   const server = serveMetrics(metrics.registry, options.metricsPort, config.host);
   log.info({ cron: options.cron, next: job.nextRun(), metricsPort: server.port }, "backup schedule started");
-  void recallNewestBackup(config, log, metrics);
+  void (async () => {
+    const newest = await recallNewestBackup(config, log, metrics);
+    // A listing that failed says nothing about the store: no backup on a guess.
+    // A tick that came meanwhile, or a stop, makes a catch-up pointless.
+    if (newest === undefined || ranSinceStart || stopped) return;
+    const reason = catchUpReason(newest, job.previousRuns(1)[0]);
+    if (reason === null) return;
+    log.info({ reason, newest: newest?.key ?? null }, "no backup since the last scheduled tick: taking one now");
+    runExclusive();
+  })();
 
   let stopping: Promise<void> | null = null;
   return {
@@ -58,6 +73,7 @@ export function startBackupSchedule(config: Config, options: ScheduleOptions, lo
     nextRun: () => job.nextRun(),
     stop: () => {
       stopping ??= (async () => {
+        stopped = true;
         job.stop();
         if (running !== null) {
           log.info("waiting for the running backup to finish");
@@ -69,6 +85,21 @@ export function startBackupSchedule(config: Config, options: ScheduleOptions, lo
       return stopping;
     },
   };
+}
+
+/**
+ * Why a backup is due at start, or null when the newest stored one is from
+ * the last scheduled tick or later. Without it, a fresh install, or a service
+ * that was down over its tick, would have no backup until the next tick, and
+ * the BackupMissing alert would rightly page meanwhile; pgBackRest's service
+ * (ops/postgres/pgbackrest-schedule.sh) catches up the same way. The last
+ * tick, rather than one period back from now, so that the newest backup is
+ * never older than one period when the next tick comes.
+ */
+function catchUpReason(newest: StoredBackup | null, lastTick: Date | undefined): string | null {
+  if (newest === null) return "the store holds no complete backup of this database";
+  if (lastTick === undefined || newest.createdAt >= lastTick) return null;
+  return `the newest backup, from ${newest.createdAt.toISOString()}, is older than the last tick, ${lastTick.toISOString()}`;
 }
 
 interface BackupMetrics {
@@ -115,17 +146,24 @@ function backupMetrics(): BackupMetrics {
  * would read as "no backup for decades" until the next scheduled run: the
  * alert on stale backups would fire after every deploy. So the service
  * starts from the newest complete backup the store holds for this database,
- * unless a run of its own has already finished.
+ * unless a run of its own has already finished. Returns that backup, null
+ * when the store holds none, undefined when it could not be listed.
  */
-async function recallNewestBackup(config: Config, log: Logger, metrics: BackupMetrics): Promise<void> {
+async function recallNewestBackup(
+  config: Config,
+  log: Logger,
+  metrics: BackupMetrics,
+): Promise<StoredBackup | null | undefined> {
   try {
     const newest = await newestCompleteBackup(requireS3(config), databaseOf(config));
-    if (newest === null || (await metrics.lastSuccess.get()).values[0]?.value !== 0) return;
+    if (newest === null || (await metrics.lastSuccess.get()).values[0]?.value !== 0) return newest;
     metrics.lastSuccess.set(newest.createdAt.getTime() / 1000);
     metrics.lastSize.set(newest.size);
     log.info({ key: newest.key, createdAt: newest.createdAt }, "newest stored backup found");
+    return newest;
   } catch (err) {
     log.warn({ err }, "could not list the stored backups; the last success stays unknown until the next run");
+    return undefined;
   }
 }
 

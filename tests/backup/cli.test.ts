@@ -176,69 +176,114 @@ test("backup, backups and restore from the command line", async () => {
   expect((await minitwit(["restore", "--latest", "--force"], { ...env, DATABASE_URL: target })).code).toBe(0);
 }, 60_000);
 
-test("backup --schedule starts from the newest stored backup, so a restart does not look like missing backups", async () => {
+// A schedule that will not fire during the tests but once a year: only the
+// start-up can back up or set the gauges.
+const YEARLY = "0 3 1 1 *";
+
+test("backup --schedule starts from the newest stored backup, so a restart does not look like missing backups, and takes none when it is newer than the last tick", async () => {
   const prefix = uniquePrefix("schedule-restart");
   const env = { ...s3.env(prefix), DATABASE_URL: url };
   expect((await minitwit(["backup"], env)).code).toBe(0);
-  const [manifestKey] = (await keysUnder(s3.client, prefix)).filter((k) => k.endsWith(".manifest.json"));
+  const [manifestKey] = await manifestsUnder(prefix);
   const stored = JSON.parse(await s3.client.file(manifestKey as string).text()) as { createdAt: string; size: number };
-  const port = await freePort();
-  // A schedule that will not fire during the test: only the start-up can set the gauges.
-  const proc = Bun.spawn(["bun", MAIN, "backup", "--schedule", "0 3 1 1 *", "--metrics-port", String(port)], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env, LOG_LEVEL: "silent", HOST: "127.0.0.1" },
-  });
-  try {
-    const metrics = await scrapeOnceBackedUp(port, 100);
-    expect(metric(metrics, "minitwit_backup_last_success_timestamp_seconds")).toBe(
-      new Date(stored.createdAt).getTime() / 1000,
-    );
-    expect(metric(metrics, "minitwit_backup_last_size_bytes")).toBe(stored.size);
-  } finally {
-    proc.kill("SIGTERM");
-    await proc.exited;
-  }
+  const schedule = await startSchedule(YEARLY, env);
+  const metrics = await scrapeOnceBackedUp(schedule.port, 100);
+  expect(metric(metrics, "minitwit_backup_last_success_timestamp_seconds")).toBe(
+    new Date(stored.createdAt).getTime() / 1000,
+  );
+  expect(metric(metrics, "minitwit_backup_last_size_bytes")).toBe(stored.size);
+  // The stop waits for a backup in progress, so the store is final once the process is gone.
+  const logs = await stopSchedule(schedule.proc);
+  expect(logs.some((l) => l.msg.startsWith("no backup since the last scheduled tick"))).toBe(false);
+  expect(await manifestsUnder(prefix)).toEqual([manifestKey as string]);
 }, 60_000);
+
+test.each([
+  ["an empty store", false],
+  ["a store whose newest backup is older than the last tick", true],
+])(
+  "backup --schedule started on %s takes a backup at once, not at the next tick",
+  async (_, old) => {
+    const prefix = uniquePrefix("schedule-catch-up");
+    const env = { ...s3.env(prefix), DATABASE_URL: url };
+    if (old) await backDate(prefix, env);
+    const started = Date.now() / 1000;
+    const schedule = await startSchedule(YEARLY, env);
+    const metrics = await scrapeOnceBackedUp(schedule.port, 200, started);
+    expect(metric(metrics, "minitwit_backup_last_success_timestamp_seconds")).toBeGreaterThan(started);
+    expect(metric(metrics, "minitwit_backup_failures_total")).toBe(0);
+    const logs = await stopSchedule(schedule.proc);
+    const catchUp = logs.find((l) => l.msg === "no backup since the last scheduled tick: taking one now");
+    expect(catchUp?.reason).toMatch(old ? /older than the last tick/ : /holds no complete backup/);
+    expect(logs.filter((l) => l.msg === "backup finished")).toHaveLength(1);
+    expect(await manifestsUnder(prefix)).toHaveLength(old ? 2 : 1);
+  },
+  60_000,
+);
 
 test("backup --schedule backs up on its schedule, serves /metrics and stops cleanly on SIGTERM", async () => {
   const prefix = uniquePrefix("schedule");
-  const port = await freePort();
-  const proc = Bun.spawn(["bun", MAIN, "backup", "--schedule", "* * * * * *", "--metrics-port", String(port)], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      ...s3.env(prefix),
-      DATABASE_URL: url,
-      LOG_LEVEL: "info",
-      HOST: "127.0.0.1",
-    },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const metrics = await scrapeOnceBackedUp(port, 200);
+  const schedule = await startSchedule("* * * * * *", { ...s3.env(prefix), DATABASE_URL: url });
+  // The first backup is the start-up's catch-up (the store is empty); the one after it, a tick's.
+  const first = metric(await scrapeOnceBackedUp(schedule.port, 200), "minitwit_backup_last_success_timestamp_seconds");
+  const metrics = await scrapeOnceBackedUp(schedule.port, 200, first);
   expect(metric(metrics, "minitwit_backup_last_success_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 60);
   expect(metric(metrics, "minitwit_backup_last_size_bytes")).toBeGreaterThan(0);
   expect(metric(metrics, "minitwit_backup_failures_total")).toBe(0);
   expect(metric(metrics, "minitwit_backup_duration_seconds")).toBeGreaterThan(0);
-  expect((await keysUnder(s3.client, prefix)).filter((k) => k.endsWith(".manifest.json")).length).toBeGreaterThan(0);
+  expect((await manifestsUnder(prefix)).length).toBeGreaterThan(1);
 
-  proc.kill("SIGTERM");
-  expect(await proc.exited).toBe(0);
-  const logs = (await new Response(proc.stdout).text())
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => JSON.parse(line) as { msg: string; key?: string });
+  const logs = await stopSchedule(schedule.proc);
   expect(logs.some((l) => l.msg === "backup finished" && l.key?.startsWith(`${prefix}/`))).toBe(true);
   expect(logs.at(-1)?.msg).toBe("backup schedule stopped");
 }, 60_000);
+
+/** `minitwit backup --schedule CRON` in the background, logging at info level, on a free metrics port. */
+async function startSchedule(cron: string, env: Record<string, string>) {
+  const port = await freePort();
+  const proc = Bun.spawn(["bun", MAIN, "backup", "--schedule", cron, "--metrics-port", String(port)], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env, LOG_LEVEL: "info", HOST: "127.0.0.1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { port, proc };
+}
+
+/** SIGTERM, a clean exit, and the log lines the schedule wrote. */
+async function stopSchedule(proc: Bun.Subprocess<"ignore", "pipe", "pipe">) {
+  proc.kill("SIGTERM");
+  expect(await proc.exited).toBe(0);
+  return (await new Response(proc.stdout).text())
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as { msg: string; key?: string; reason?: string });
+}
+
+/** One backup stored under a name from 2020, as if the service had been down over many ticks. */
+async function backDate(prefix: string, env: Record<string, string>) {
+  expect((await minitwit(["backup"], env)).code).toBe(0);
+  for (const key of await keysUnder(s3.client, prefix)) {
+    const old = key.replace(/\d{8}T\d{6}\.\d{3}Z/, "20200101T000000.000Z");
+    await s3.client.write(old, await s3.client.file(key).arrayBuffer());
+    await s3.client.delete(key);
+  }
+}
+
+const manifestsUnder = async (prefix: string) =>
+  (await keysUnder(s3.client, prefix)).filter((k) => k.endsWith(".manifest.json"));
 
 /** A metric's value in an exposition text; NaN when it is absent. */
 function metric(text: string, name: string): number {
   return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
 }
 
-/** The schedule's /metrics once it reports a last success, or its last answer after `tries` scrapes 100 ms apart. */
-async function scrapeOnceBackedUp(port: number, tries: number): Promise<string> {
+/**
+ * The schedule's /metrics once it reports a last success after `after` (Unix
+ * seconds), or its last answer after `tries` scrapes 100 ms apart.
+ */
+async function scrapeOnceBackedUp(port: number, tries: number, after = 0): Promise<string> {
   let metrics = "";
-  for (let i = 0; i < tries && !(metric(metrics, "minitwit_backup_last_success_timestamp_seconds") > 0); i++) {
+  for (let i = 0; i < tries && !(metric(metrics, "minitwit_backup_last_success_timestamp_seconds") > after); i++) {
     await Bun.sleep(100);
     metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then(
       (r) => r.text(),
