@@ -16,7 +16,14 @@ import { requireS3 } from "./targets/s3";
 export interface ScheduleOptions extends BackupOptions {
   readonly cron: string;
   readonly metricsPort: number;
+  /** Waits before each new try of a failed catch-up; tests shorten them. */
+  readonly catchUpRetryMs?: readonly number[];
 }
+
+// A stack's first deploy starts this service beside a database that is not
+// up yet: the catch-up tries again for about half an hour before it leaves
+// the backup to the next tick (and BackupMissing to a person).
+const CATCH_UP_RETRY_MS = [30_000, 60_000, 120_000, 300_000, 600_000, 900_000];
 
 export interface RunningSchedule {
   readonly metricsPort: number;
@@ -37,34 +44,46 @@ export function checkCron(expression: string): void {
 
 export function startBackupSchedule(config: Config, options: ScheduleOptions, log: Logger): RunningSchedule {
   const metrics = backupMetrics();
-  let running: Promise<void> | null = null;
-  let ranSinceStart = false;
+  let running: Promise<boolean> | null = null;
+  let ticked = false;
   let stopped = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
   // Ticks and the start-up catch-up share this guard, not croner's protect,
   // which knows only its own ticks: a tick during the catch-up is skipped too.
-  const runExclusive = (): Promise<void> | undefined => {
+  const runExclusive = (): Promise<boolean> | undefined => {
     if (running !== null) {
       log.warn("a backup is still running; skipping this tick");
       return undefined;
     }
-    ranSinceStart = true;
     running = runRecorded(config, options, log, metrics).finally(() => {
       running = null;
     });
     return running;
   };
-  const job = new Cron(options.cron, runExclusive);
+  const job = new Cron(options.cron, async () => {
+    ticked = true;
+    await runExclusive();
+  });
   const server = serveMetrics(metrics.registry, options.metricsPort, config.host);
   log.info({ cron: options.cron, next: job.nextRun(), metricsPort: server.port }, "backup schedule started");
+  // A tick that came meanwhile, or a stop, makes a catch-up pointless.
+  const catchUp = async (attempt: number) => {
+    if (ticked || stopped) return;
+    if ((await runExclusive()) !== false) return;
+    const delays = options.catchUpRetryMs ?? CATCH_UP_RETRY_MS;
+    const delay = delays[attempt];
+    if (delay === undefined || stopped) return;
+    log.info({ retryInSeconds: delay / 1000 }, "the catch-up backup failed; trying again");
+    retry = setTimeout(() => void catchUp(attempt + 1), delay);
+  };
   void (async () => {
     const newest = await recallNewestBackup(config, log, metrics);
     // A listing that failed says nothing about the store: no backup on a guess.
-    // A tick that came meanwhile, or a stop, makes a catch-up pointless.
-    if (newest === undefined || ranSinceStart || stopped) return;
+    if (newest === undefined || ticked || stopped) return;
     const reason = catchUpReason(newest, job.previousRuns(1)[0]);
     if (reason === null) return;
     log.info({ reason, newest: newest?.key ?? null }, "no backup since the last scheduled tick: taking one now");
-    runExclusive();
+    await catchUp(0);
   })();
 
   let stopping: Promise<void> | null = null;
@@ -74,6 +93,7 @@ export function startBackupSchedule(config: Config, options: ScheduleOptions, lo
     stop: () => {
       stopping ??= (async () => {
         stopped = true;
+        clearTimeout(retry);
         job.stop();
         if (running !== null) {
           log.info("waiting for the running backup to finish");
@@ -167,8 +187,13 @@ async function recallNewestBackup(
   }
 }
 
-/** One scheduled backup: logged and recorded in the metrics; a failure is logged, never thrown. */
-async function runRecorded(config: Config, options: ScheduleOptions, log: Logger, metrics: BackupMetrics) {
+/** One scheduled backup: logged and recorded in the metrics; a failure is logged, never thrown. Whether it succeeded. */
+async function runRecorded(
+  config: Config,
+  options: ScheduleOptions,
+  log: Logger,
+  metrics: BackupMetrics,
+): Promise<boolean> {
   const started = performance.now();
   log.info({ cron: options.cron }, "backup started");
   try {
@@ -178,9 +203,11 @@ async function runRecorded(config: Config, options: ScheduleOptions, log: Logger
     const { key, manifest, durationSeconds, deleted } = result;
     const { size, tables: rows, encrypted } = manifest;
     log.info({ key, size, rows, encrypted, durationSeconds, deleted }, "backup finished");
+    return true;
   } catch (err) {
     metrics.failures.inc();
     log.error({ err }, "backup failed");
+    return false;
   } finally {
     metrics.duration.set((performance.now() - started) / 1000);
   }
