@@ -29,8 +29,15 @@ until pg_isready -q -h /var/run/postgresql; do
   log "waiting for PostgreSQL"
   pause 5
 done
-# Creates the stanza on first start; does nothing when it exists and matches.
-pgbackrest --stanza="$stanza" stanza-create || log "stanza-create failed; retrying at the next tick"
+# Creates the stanza on first start; does nothing when it exists and
+# matches. On a new stack pg_isready already answers while the image's
+# entrypoint initialises the cluster (the database does not exist yet), so
+# a first failure is normal: the loop below tries again every 15 s until it
+# works; until then WAL archiving fails and there is nothing to back up into.
+stanza_ready=no
+stanza_create() {
+  pgbackrest --stanza="$stanza" stanza-create && log "stanza $stanza is ready"
+}
 
 newest_backup_day() {
   pgbackrest --stanza="$stanza" --output=json info |
@@ -38,7 +45,8 @@ newest_backup_day() {
 }
 
 while true; do
-  if ((10#$(date -u +%H) >= hour)) && [[ $(newest_backup_day) != "$(date -u +%F)" ]]; then
+  if [[ $stanza_ready == no ]] && stanza_create; then stanza_ready=yes; fi
+  if [[ $stanza_ready == yes ]] && ((10#$(date -u +%H) >= hour)) && [[ $(newest_backup_day) != "$(date -u +%F)" ]]; then
     type="diff"
     [[ $(date -u +%u) == 7 ]] && type=full
     log "pgbackrest backup --type=$type started"
@@ -50,5 +58,10 @@ while true; do
     fi
   fi
   pgbackrest-metrics || log "pgbackrest-metrics failed"
-  pause 300
+  if [[ $stanza_ready == yes ]]; then
+    pause 300
+  else
+    log "stanza-create failed; trying again in 15 s"
+    pause 15
+  fi
 done

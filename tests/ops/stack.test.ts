@@ -271,6 +271,14 @@ describe("PostgreSQL archives its WAL with pgBackRest (ops/postgres)", () => {
     expect(existsSync(join(root, "ops", "postgres", "Dockerfile"))).toBe(true);
   });
 
+  // pgBackRest's async archive-push leaves background processes that PID 1
+  // inherits; a postmaster as PID 1 took their failures for crashed
+  // backends and restarted the server (rehearsal scenario archiving).
+  test("PostgreSQL runs under an init, not as PID 1", () => {
+    expect(service("postgres").init).toBe(true);
+    expect(service("postgres").command[0]).toBe("postgres");
+  });
+
   test("the scheduled backups run on the database's node, with its data and socket volumes", () => {
     const [pg, backrest] = [service("postgres"), service("pgbackrest")];
     expect(backrest.command).toEqual(["pgbackrest-schedule"]);
