@@ -9,6 +9,9 @@
 // the stack's S3 secrets.
 import { readFileSync } from "node:fs";
 import S3rver from "s3rver";
+// Read-after-write, as real S3: without it pgBackRest's first backup read a
+// short backup.info back and failed with "cipher header missing".
+import "../../tests/support/s3-read-after-write";
 
 const bucket = process.env.S3_BUCKET ?? "minitwit-backups";
 const server = new S3rver({
