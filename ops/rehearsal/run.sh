@@ -13,7 +13,7 @@
 # Needs root on Debian with docker.io (dockerd), a docker client of 25 or
 # later, buildah, bun, caddy, prometheus, prometheus-alertmanager,
 # prometheus-node-exporter, prometheus-postgres-exporter, postgresql-15,
-# pgbackrest, jq, age, openssl, curl (.ci/run installs them).
+# pgbackrest, jq, age, openssl, curl, e2fsprogs (.ci/run installs them).
 #
 # Env: DOCKER_HOST, when it answers, is used instead of a private dockerd
 # (then REHEARSAL_BUILD=0 uses the images already there and
