@@ -6,6 +6,10 @@
 # every alert rule and has the PostgreSQL series the rules read.
 rh_scenario deploy
 
+rh_deploy_finds_alertmanager() {
+  rh_prometheus /api/v1/alertmanagers | jq -e '.data.activeAlertmanagers | length == 1' >/dev/null
+}
+
 # The scrape jobs of ops/monitoring/prometheus.yml with the targets the
 # rehearsal runs (one node, three replicas).
 RH_EXPECTED_TARGETS="backup:1 minitwit:3 node:1 postgres:1 prometheus:1"
@@ -56,8 +60,8 @@ scenario_deploy() {
   want_rules=$(grep -c -- '- alert:' "$RH_ROOT/ops/monitoring/alerts.yml")
   rules=$(rh_prometheus /api/v1/rules | jq '[.data.groups[].rules[] | select(.type == "alerting")] | length')
   [ "$rules" = "$want_rules" ] || problems+=("Prometheus loaded $rules alert rules of $want_rules")
-  rh_prometheus /api/v1/alertmanagers | jq -e '.data.activeAlertmanagers | length == 1' >/dev/null ||
-    problems+=("Prometheus does not find Alertmanager")
+  # Found by DNS service discovery, refreshed every 30 s.
+  rh_wait 90 rh_deploy_finds_alertmanager || problems+=("Prometheus does not find Alertmanager")
   # The PostgreSQL series the alerts read exist under these names (the
   # stand-in exporter is older than the pinned one); replication-slot
   # series appear only while a slot exists, and none does here.
